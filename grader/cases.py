@@ -1,0 +1,161 @@
+"""The cases each graded function is run on.
+
+Public cases are fixed: the check cell a student runs uses them, so a student
+can reproduce any failure. Hidden cases are drawn at grading time from a seed
+the student's copy does not hold (``CONV_GRADER_SEED`` in the grader's
+environment, else a fresh random one), so no answer can be hard-coded.
+
+Between them they cover strides 1-3, pads 0-2, rectangular kernels and inputs,
+batch and channel counts from 1 up, 1x1 kernels, a kernel equal to the padded
+input, sizes that do not divide evenly (floor), and overlapping pool windows.
+Pool inputs are tie-free, so any tie rule a student picks is graded the same.
+"""
+
+import os
+import secrets
+from dataclasses import dataclass, field
+
+import numpy as np
+
+SEED_ENV = "CONV_GRADER_SEED"
+
+
+@dataclass
+class Case:
+    """One call of a student's function: ``inputs`` go in, ``label`` and
+    ``describe()`` are what feedback shows."""
+
+    label: str
+    inputs: dict = field(repr=False)
+    shown: dict = field(default_factory=dict)
+
+    def describe(self):
+        return ", ".join(f"{k} {v}" for k, v in self.shown.items())
+
+
+def hidden_seed():
+    value = os.environ.get(SEED_ENV)
+    return int(value) if value not in (None, "") else secrets.randbits(32)
+
+
+# ---------------------------------------------------------------- convolution
+
+# (N, C, H, W), (F, HH, WW), stride, pad: chosen to cover the geometry list above.
+PUBLIC_CONV = [
+    ((2, 3, 4, 4), (3, 4, 4), 2, 1),  # cs231n's check
+    ((1, 1, 5, 5), (1, 3, 3), 1, 1),  # "same" padding
+    ((2, 2, 7, 6), (3, 3, 2), 2, 0),  # rectangular, floor: (7-3)//2
+    ((3, 1, 4, 5), (2, 1, 1), 1, 2),  # 1x1 kernel with padding
+    ((1, 2, 3, 2), (2, 5, 4), 1, 1),  # kernel equal to the padded input
+    ((2, 3, 8, 8), (2, 3, 3), 3, 2),  # stride 3, floor
+]
+
+
+def _conv_case(label, rng, x_shape, w_shape, stride, pad):
+    n, c = x_shape[:2]
+    f, hh, ww = w_shape
+    x = rng.standard_normal(x_shape)
+    w = rng.standard_normal((f, c, hh, ww))
+    b = rng.standard_normal(f)
+    out_h = 1 + (x_shape[2] + 2 * pad - hh) // stride
+    out_w = 1 + (x_shape[3] + 2 * pad - ww) // stride
+    dout = rng.standard_normal((n, f, out_h, out_w))
+    return Case(
+        label,
+        {"x": x, "w": w, "b": b, "conv_param": {"stride": stride, "pad": pad}, "dout": dout},
+        {"x": x.shape, "w": w.shape, "stride": stride, "pad": pad},
+    )
+
+
+def _hidden_conv_geometries(rng):
+    def r(lo, hi):
+        return int(rng.integers(lo, hi + 1))
+
+    geometries = []
+    # A general case, then one for each corner the list above promises.
+    for _ in range(2):
+        stride, pad = r(1, 3), r(0, 2)
+        hh, ww = r(1, 4), r(1, 4)
+        geometries.append(((r(1, 3), r(1, 3), r(hh, 8), r(ww, 8)), (r(1, 3), hh, ww), stride, pad))
+    pad = r(0, 2)
+    geometries.append(((r(1, 3), r(1, 3), r(2, 6), r(2, 6)), (r(1, 4), 1, 1), r(1, 3), pad))
+    h, w, pad = r(1, 4), r(1, 4), r(0, 2)
+    geometries.append(((r(1, 2), r(1, 3), h, w), (r(1, 3), h + 2 * pad, w + 2 * pad), r(1, 3), pad))
+    stride, hh = r(2, 3), r(2, 3)
+    h = hh + stride * r(1, 2) + r(1, stride - 1)  # leaves a remainder: floor matters
+    geometries.append(((r(1, 2), r(1, 2), h, r(hh, 8)), (r(1, 3), hh, r(1, 3)), stride, 0))
+    geometries.append(((1, 1, r(3, 7), r(3, 7)), (1, r(1, 3), r(1, 3)), r(1, 3), r(0, 2)))
+    hh, ww = r(1, 3), r(2, 4)
+    geometries.append(((r(2, 3), r(2, 3), r(5, 9), r(3, 6)), (r(2, 3), hh, ww), r(1, 2), r(1, 2)))
+    geometries.append(((r(1, 2), r(1, 2), r(4, 8), r(4, 8)), (r(1, 2), 3, 3), 3, r(0, 2)))
+    return geometries
+
+
+def conv_cases(hidden=False, seed=None):
+    if not hidden:
+        rng = np.random.default_rng(231)
+        return [_conv_case(f"public {i + 1}", rng, *g) for i, g in enumerate(PUBLIC_CONV)]
+    rng = np.random.default_rng(hidden_seed() if seed is None else seed)
+    return [
+        _conv_case(f"hidden {i + 1}", rng, *g) for i, g in enumerate(_hidden_conv_geometries(rng))
+    ]
+
+
+# ---------------------------------------------------------------------- pooling
+
+# (N, C, H, W), pool_height, pool_width, stride
+PUBLIC_POOL = [
+    ((2, 3, 4, 4), 2, 2, 2),  # cs231n's check
+    ((1, 2, 5, 5), 2, 2, 2),  # floor: the last row and column are left out
+    ((2, 1, 5, 7), 3, 3, 2),  # overlapping windows (AlexNet)
+    ((1, 1, 4, 6), 2, 3, 1),  # rectangular, overlapping
+    ((3, 2, 6, 7), 3, 2, 3),  # stride larger than the window width
+    ((1, 1, 3, 3), 3, 3, 1),  # window equal to the input
+]
+
+
+def _tie_free(rng, shape):
+    """Distinct values at least 1/size apart, so no window holds a tie."""
+    size = int(np.prod(shape))
+    return (rng.permutation(size).reshape(shape) + rng.uniform(0.1, 0.9)) / size - 0.5
+
+
+def _pool_case(label, rng, x_shape, height, width, stride):
+    x = _tie_free(rng, x_shape)
+    out_h, out_w = 1 + (x_shape[2] - height) // stride, 1 + (x_shape[3] - width) // stride
+    dout = rng.standard_normal(x_shape[:2] + (out_h, out_w))
+    param = {"pool_height": height, "pool_width": width, "stride": stride}
+    return Case(
+        label,
+        {"x": x, "pool_param": param, "dout": dout},
+        {"x": x.shape, "pool": f"{height}x{width}", "stride": stride},
+    )
+
+
+def _hidden_pool_geometries(rng):
+    def r(lo, hi):
+        return int(rng.integers(lo, hi + 1))
+
+    geometries = []
+    for _ in range(2):
+        ph, pw = r(1, 3), r(1, 3)
+        geometries.append(((r(1, 3), r(1, 3), r(ph, 8), r(pw, 8)), ph, pw, r(1, 3)))
+    ph, pw = r(2, 3), r(2, 3)
+    geometries.append(((r(1, 2), r(1, 3), r(ph + 2, 9), r(pw + 2, 9)), ph, pw, r(1, ph - 1)))
+    geometries.append(((1, 1, r(3, 7), r(3, 7)), 2, 2, 1))  # overlap in both directions
+    stride, ph = r(2, 3), r(2, 3)
+    h = ph + stride * r(1, 2) + r(1, stride - 1)  # a remainder: floor matters
+    geometries.append(((r(1, 2), r(1, 2), h, r(ph, 8)), ph, r(1, 3), stride))
+    h, w = r(1, 4), r(1, 4)
+    geometries.append(((r(1, 3), r(1, 3), h, w), h, w, r(1, 3)))  # window equals input
+    return geometries
+
+
+def pool_cases(hidden=False, seed=None):
+    if not hidden:
+        rng = np.random.default_rng(232)
+        return [_pool_case(f"public {i + 1}", rng, *g) for i, g in enumerate(PUBLIC_POOL)]
+    rng = np.random.default_rng(hidden_seed() if seed is None else seed)
+    return [
+        _pool_case(f"hidden {i + 1}", rng, *g) for i, g in enumerate(_hidden_pool_geometries(rng))
+    ]

@@ -1,0 +1,129 @@
+"""Judge one result of a student's function against the reference.
+
+The judge never runs student code: it gets what the function returned (or the
+error it raised) and decides, so the same judge serves the check cells in a
+student's kernel and the autograder's trusted process.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import mistakes, reference
+from .mistakes import TOLERANCE
+
+# How each task's function is called on a case, and what it must return.
+CALLS = {
+    "conv_forward": lambda i: (i["x"], i["w"], i["b"], i["conv_param"]),
+    "conv_forward_im2col": lambda i: (i["x"], i["w"], i["b"], i["conv_param"]),
+    "conv_backward": lambda i: (i["dout"], (i["x"], i["w"], i["b"], i["conv_param"])),
+    "max_pool_forward": lambda i: (i["x"], i["pool_param"]),
+    "avg_pool_forward": lambda i: (i["x"], i["pool_param"]),
+    "max_pool_backward": lambda i: (i["dout"], (i["x"], i["pool_param"])),
+    "avg_pool_backward": lambda i: (i["dout"], (i["x"], i["pool_param"])),
+}
+RETURNS = {
+    "conv_forward": "a tuple (out, cache)",
+    "conv_forward_im2col": "a tuple (out, cache)",
+    "conv_backward": "a tuple (dx, dw, db)",
+    "max_pool_forward": "a tuple (out, cache)",
+    "avg_pool_forward": "a tuple (out, cache)",
+    "max_pool_backward": "the array dx",
+    "avg_pool_backward": "the array dx",
+}
+
+
+def call_args(task, case):
+    """Fresh copies of the inputs, so a function that writes into them harms nothing."""
+    return _copy(CALLS[task](case.inputs))
+
+
+def _copy(value):
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, tuple):
+        return tuple(_copy(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    return value
+
+
+@dataclass
+class Verdict:
+    case: object
+    passed: bool
+    problems: list = field(default_factory=list)
+
+
+def _type_name(value):
+    return type(value).__name__
+
+
+def unpack(task, returned):
+    """The judged parts of a return value, or a sentence saying why it has none."""
+    names = reference.PARTS[task]
+    if task.endswith("forward") or task == "conv_forward_im2col":
+        if not isinstance(returned, tuple) or len(returned) != 2:
+            got = f"a tuple of {len(returned)}" if isinstance(returned, tuple) else _type_name(returned)
+            return None, f"must return {RETURNS[task]}, got {got}"
+        return {"out": returned[0]}, None
+    if len(names) > 1:
+        if not isinstance(returned, tuple) or len(returned) != len(names):
+            got = f"a tuple of {len(returned)}" if isinstance(returned, tuple) else _type_name(returned)
+            return None, f"must return {RETURNS[task]}, got {got}"
+        return dict(zip(names, returned)), None
+    return {names[0]: returned}, None
+
+
+def _first_difference(actual, expected):
+    bad = np.abs(actual - expected) / np.maximum(1e-8, np.abs(actual) + np.abs(expected))
+    index = np.unravel_index(int(np.argmax(bad)), bad.shape) if bad.ndim else ()
+    where = f"[{', '.join(str(int(i)) for i in index)}]" if index else ""
+    return where, float(expected[index]), float(actual[index])
+
+
+def judge_part(task, case, name, actual, expected):
+    """Problems with one part; an empty list means it is right."""
+    if not isinstance(actual, np.ndarray):
+        return [f"{name} must be a numpy array (np.ndarray), got {_type_name(actual)}"]
+    explained = mistakes.diagnose(task, case, name, actual)
+    if actual.shape != expected.shape:
+        problems = [f"{name} has the wrong shape: expected {expected.shape}, got {actual.shape}"]
+    elif not np.all(np.isfinite(actual)):
+        problems = [f"{name} contains NaN or inf values (did you read uninitialised np.empty memory?)"]
+    else:
+        error = reference.rel_error(actual, expected)
+        if error < TOLERANCE:
+            return []
+        where, want, got = _first_difference(actual.astype(np.float64), expected)
+        problems = [
+            f"{name} has the right shape {actual.shape} but wrong values: rel_error {error:.1e} "
+            f"(needs < {TOLERANCE:.0e}); e.g. {name}{where} should be {want:.6g}, got {got:.6g}"
+        ]
+    problems += [f"likely mistake: {m.name}. Fix: {m.hint}" for m in explained]
+    return problems
+
+
+def judge(task, case, returned):
+    """The verdict on what a student's function returned for ``case``."""
+    parts, problem = unpack(task, returned)
+    if problems := ([problem] if problem else []):
+        return Verdict(case, False, problems)
+    expected = reference.parts(task, reference.output(task, case))
+    problems = []
+    for name, want in expected.items():
+        problems += judge_part(task, case, name, parts[name], want)
+    return Verdict(case, not problems, problems)
+
+
+def judge_error(case, error_type, message, where):
+    """The verdict when the function raised instead of returning."""
+    if error_type == "NotImplementedError":
+        return Verdict(case, False, ["not implemented yet: replace `raise NotImplementedError()` "
+                                     "with your code"])
+    line = f"raised {error_type}: {message}" + (f" ({where})" if where else "")
+    problems = [line]
+    if "cannot be interpreted as an integer" in message or "slice indices must be integers" in message:
+        problems.append("likely mistake: output size computed with `/`, which gives a float in "
+                        "Python 3. Fix: use floor division `//`, e.g. 1 + (H + 2 * pad - HH) // stride")
+    return Verdict(case, False, problems)

@@ -1,0 +1,390 @@
+"""Known mistakes, as deliberately wrong variants of the reference.
+
+When a student's output is wrong, the judge compares it with each variant; a
+match names the mistake in the feedback. A variant maps the part of the output
+it explains ("out", "dx", "dw", "db") to a predicate on the student's array.
+"""
+
+from dataclasses import dataclass
+from collections.abc import Callable
+
+import numpy as np
+
+from conv_lib import (
+    avg_pool_backward_fast,
+    avg_pool_forward_fast,
+    conv_backward_fast,
+    conv_forward_fast,
+    max_pool_forward_fast,
+)
+
+from . import reference
+
+TOLERANCE = 1e-7
+
+
+def close(actual, expected):
+    return (
+        isinstance(actual, np.ndarray)
+        and actual.shape == np.shape(expected)
+        and reference.rel_error(actual, expected) < TOLERANCE
+    )
+
+
+@dataclass
+class Mistake:
+    name: str
+    hint: str
+    # (case) -> {part: predicate(actual array) -> bool}; {} when it cannot apply
+    explains: Callable
+
+
+def _equals(part, expected_fn):
+    """A mistake recognised by its exact wrong values."""
+
+    def explains(case):
+        try:
+            expected = expected_fn(case)
+        except (ValueError, ZeroDivisionError):  # the variant has no valid geometry here
+            return {}
+        return {part: lambda actual: close(actual, expected)} if expected is not None else {}
+
+    return explains
+
+
+def _conv(case, w=None, **changes):
+    i = case.inputs
+    return conv_forward_fast(i["x"], i["w"] if w is None else w, i["b"], {**i["conv_param"], **changes})
+
+
+def _ceil_size(size, field, stride, pad):
+    return 1 + -(-(size + 2 * pad - field) // stride)
+
+
+def _rounded_up(part, field_of, stride_of, pad_of, expected_fn):
+    """The output got one row/column too many (ceil instead of floor) but is
+    right where it overlaps the true output."""
+
+    def explains(case):
+        x = case.inputs["x"]
+        fh, fw = field_of(case)
+        stride, pad = stride_of(case), pad_of(case)
+        shape = x.shape[:1] + expected_fn(case).shape[1:2] + (
+            _ceil_size(x.shape[2], fh, stride, pad),
+            _ceil_size(x.shape[3], fw, stride, pad),
+        )
+        expected = expected_fn(case)
+        if shape == expected.shape:
+            return {}
+        h, w = expected.shape[2:]
+        return {
+            part: lambda a: isinstance(a, np.ndarray)
+            and a.shape == shape
+            and close(np.asarray(a)[:, :, :h, :w], expected)
+        }
+
+    return explains
+
+
+# ---------------------------------------------------------------- conv forward
+
+
+def _conv_field(case):
+    return case.inputs["w"].shape[2:]
+
+
+def _conv_stride(case):
+    return case.inputs["conv_param"]["stride"]
+
+
+def _conv_pad(case):
+    return case.inputs["conv_param"]["pad"]
+
+
+def _flipped(case):
+    return _conv(case, w=case.inputs["w"][:, :, ::-1, ::-1].copy())[0]
+
+
+def _no_bias(case):
+    return reference.output("conv_forward", case) - case.inputs["b"][None, :, None, None]
+
+
+def _only_if(condition, variant):
+    return lambda case: variant(case) if condition(case) else None
+
+
+CONV_FORWARD = [
+    Mistake(
+        "kernel flipped",
+        "you computed a true convolution; a conv layer uses cross-correlation: "
+        "multiply w[f, c, i, j] with the pixel at offset (i, j), without flipping w",
+        _equals("out", _flipped),
+    ),
+    Mistake(
+        "bias missing",
+        "add b[f] to every output of filter f",
+        _equals("out", _no_bias),
+    ),
+    Mistake(
+        "stride ignored",
+        "move the window by `stride` pixels: it starts at row i * stride, column j * stride",
+        _equals("out", _only_if(lambda c: _conv_stride(c) != 1, lambda c: _conv(c, stride=1)[0])),
+    ),
+    Mistake(
+        "padding missing",
+        "pad x with `pad` zeros on every side first (np.pad), and size the output with it",
+        _equals("out", _only_if(lambda c: _conv_pad(c) > 0, lambda c: _conv(c, pad=0)[0])),
+    ),
+    Mistake(
+        "padding on the height axis only",
+        "np.pad needs ((0, 0), (0, 0), (pad, pad), (pad, pad)): both H and W get padded",
+        _equals("out", _only_if(lambda c: _conv_pad(c) > 0, lambda c: _conv(c, pad=(_conv_pad(c), 0))[0])),
+    ),
+    Mistake(
+        "padding on the width axis only",
+        "np.pad needs ((0, 0), (0, 0), (pad, pad), (pad, pad)): both H and W get padded",
+        _equals("out", _only_if(lambda c: _conv_pad(c) > 0, lambda c: _conv(c, pad=(0, _conv_pad(c)))[0])),
+    ),
+    Mistake(
+        "output size rounded up",
+        "H' = 1 + (H + 2 * pad - HH) // stride: floor division drops windows that "
+        "would hang over the edge",
+        _rounded_up("out", _conv_field, _conv_stride, _conv_pad,
+                    lambda c: reference.output("conv_forward", c)),
+    ),
+]
+
+
+# --------------------------------------------------------------- conv backward
+
+
+def _conv_backward_overwrite(case, part):
+    """cs231n's loop order, with `=` where `+=` belongs."""
+    i = case.inputs
+    x, w, dout = i["x"], i["w"], i["dout"]
+    stride, pad = _conv_stride(case), _conv_pad(case)
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    dxp, dw = np.zeros_like(xp), np.zeros_like(w)
+    hh, ww = w.shape[2:]
+    for n in range(x.shape[0]):
+        for f in range(w.shape[0]):
+            for r in range(dout.shape[2]):
+                for c in range(dout.shape[3]):
+                    rows, cols = slice(r * stride, r * stride + hh), slice(c * stride, c * stride + ww)
+                    dxp[n, :, rows, cols] = w[f] * dout[n, f, r, c]
+                    dw[f] = xp[n, :, rows, cols] * dout[n, f, r, c]
+    dx = dxp[:, :, pad : pad + x.shape[2], pad : pad + x.shape[3]]
+    return dx if part == "dx" else dw
+
+
+def _not_cropped(case):
+    i = case.inputs
+    pad = _conv_pad(case)
+    if pad == 0:
+        return {}
+    dx = reference.output("conv_backward", case)[0]
+    h, w = i["x"].shape[2:]
+
+    def explains(actual):
+        return (
+            isinstance(actual, np.ndarray)
+            and actual.shape == i["x"].shape[:2] + (h + 2 * pad, w + 2 * pad)
+            and close(actual[:, :, pad : pad + h, pad : pad + w], dx)
+        )
+
+    return {"dx": explains}
+
+
+def _db_wrong_axes(case):
+    dout = case.inputs["dout"]
+    wrong = [dout.sum(axis=a) for a in [0, (2, 3), (0, 2), (0, 3), (1, 2, 3), None]]
+    wrong.append(dout.mean(axis=(0, 2, 3)))
+    return {"db": lambda actual: any(close(np.asarray(actual), v) for v in wrong)}
+
+
+def _flipped_dx(case):
+    i = case.inputs
+    _, cache = _conv(case, w=i["w"][:, :, ::-1, ::-1].copy())
+    return conv_backward_fast(i["dout"], cache)[0]
+
+
+CONV_BACKWARD = [
+    Mistake(
+        "gradient overwritten instead of accumulated (dx)",
+        "windows overlap, so several outputs send gradient to the same pixel: use += into dx",
+        _equals("dx", lambda c: _conv_backward_overwrite(c, "dx")),
+    ),
+    Mistake(
+        "gradient overwritten instead of accumulated (dw)",
+        "every output position and every image contributes to dw[f]: use += and sum them all",
+        _equals("dw", lambda c: _conv_backward_overwrite(c, "dw")),
+    ),
+    Mistake(
+        "dx not cropped back from the padded input",
+        "compute the gradient on the padded input, then return "
+        "dx_pad[:, :, pad:pad + H, pad:pad + W] so dx has x's shape",
+        _not_cropped,
+    ),
+    Mistake(
+        "db summed over the wrong axes",
+        "b[f] is added to every output of filter f, in every image: "
+        "db = dout.sum(axis=(0, 2, 3)), shape (F,)",
+        _db_wrong_axes,
+    ),
+    Mistake(
+        "kernel flipped in dx",
+        "the forward pass multiplies w[f, c, i, j] with pixel (r*s + i, c*s + j); "
+        "the backward pass sends dout back along the same, unflipped, taps",
+        _equals("dx", _flipped_dx),
+    ),
+]
+
+
+# --------------------------------------------------------------------- pooling
+
+
+def _pool_field(case):
+    p = case.inputs["pool_param"]
+    return p["pool_height"], p["pool_width"]
+
+
+def _pool_stride(case):
+    return case.inputs["pool_param"]["stride"]
+
+
+def _pool_windows(case):
+    """Yield (n-agnostic) window slices in cs231n's loop order."""
+    ph, pw = _pool_field(case)
+    s = _pool_stride(case)
+    dout = case.inputs["dout"]
+    for r in range(dout.shape[2]):
+        for c in range(dout.shape[3]):
+            yield r, c, slice(r * s, r * s + ph), slice(c * s, c * s + pw)
+
+
+def _max_backward_variant(case, style):
+    x, dout = case.inputs["x"], case.inputs["dout"]
+    ph, pw = _pool_field(case)
+    dx = np.zeros_like(x)
+    for r, c, rows, cols in _pool_windows(case):
+        window = x[:, :, rows, cols]
+        g = dout[:, :, r, c][:, :, None, None]
+        is_max = window == window.max(axis=(2, 3), keepdims=True)
+        if style == "spread":
+            dx[:, :, rows, cols] += g
+        elif style == "spread_mean":
+            dx[:, :, rows, cols] += g / (ph * pw)
+        elif style == "window_overwritten":
+            dx[:, :, rows, cols] = is_max * g
+        elif style == "max_overwritten":
+            np.copyto(dx[:, :, rows, cols], np.broadcast_to(g, is_max.shape), where=is_max)
+    return dx
+
+
+def _avg_backward_variant(case, style):
+    x, dout = case.inputs["x"], case.inputs["dout"]
+    ph, pw = _pool_field(case)
+    if style == "undivided":
+        return avg_pool_backward_fast(dout, avg_pool_forward_fast(x, case.inputs["pool_param"])[1]) * (ph * pw)
+    dx = np.zeros_like(x)
+    for r, c, rows, cols in _pool_windows(case):
+        dx[:, :, rows, cols] = dout[:, :, r, c][:, :, None, None] / (ph * pw)
+    return dx
+
+
+def _overlapping(case):
+    ph, pw = _pool_field(case)
+    return _pool_stride(case) < max(ph, pw)
+
+
+def _pool_forward_mistakes(task, forward):
+    return [
+        Mistake(
+            "stride ignored",
+            "window (i, j) starts at row i * stride and column j * stride",
+            _equals("out", _only_if(
+                lambda c: _pool_stride(c) != 1,
+                lambda c: forward(c.inputs["x"], {**c.inputs["pool_param"], "stride": 1})[0],
+            )),
+        ),
+        Mistake(
+            "output size rounded up",
+            "H' = 1 + (H - pool_height) // stride: floor division drops windows that "
+            "would hang over the edge",
+            _rounded_up("out", _pool_field, _pool_stride, lambda c: 0,
+                        lambda c: reference.output(task, c)),
+        ),
+    ]
+
+
+MAX_POOL_FORWARD = _pool_forward_mistakes("max_pool_forward", max_pool_forward_fast)
+AVG_POOL_FORWARD = _pool_forward_mistakes("avg_pool_forward", avg_pool_forward_fast) + [
+    Mistake(
+        "sum instead of mean",
+        "divide each window's sum by pool_height * pool_width",
+        _equals("out", lambda c: reference.output("avg_pool_forward", c) * np.prod(_pool_field(c))),
+    ),
+]
+
+MAX_POOL_BACKWARD = [
+    Mistake(
+        "max-pool gradient spread over the window",
+        "only the window's maximum affects the output, so only it gets dout; "
+        "the other pixels of the window get 0",
+        _equals("dx", lambda c: _max_backward_variant(c, "spread")),
+    ),
+    Mistake(
+        "max-pool gradient averaged over the window",
+        "that is average pooling's gradient; in max pooling only the maximum gets dout",
+        _equals("dx", lambda c: _max_backward_variant(c, "spread_mean")),
+    ),
+    Mistake(
+        "max-pool gradient overwritten where windows overlap",
+        "when windows overlap, one pixel can be the maximum of several windows: "
+        "add (+=) each window's gradient instead of assigning it",
+        _equals("dx", _only_if(_overlapping, lambda c: _max_backward_variant(c, "window_overwritten"))),
+    ),
+    Mistake(
+        "max-pool gradient overwritten where windows overlap",
+        "when windows overlap, one pixel can be the maximum of several windows: "
+        "add (+=) each window's gradient instead of assigning it",
+        _equals("dx", _only_if(_overlapping, lambda c: _max_backward_variant(c, "max_overwritten"))),
+    ),
+]
+
+AVG_POOL_BACKWARD = [
+    Mistake(
+        "average-pool gradient not divided by the window size",
+        "each output is the mean of pool_height * pool_width pixels, so each pixel "
+        "gets dout / (pool_height * pool_width)",
+        _equals("dx", lambda c: _avg_backward_variant(c, "undivided")),
+    ),
+    Mistake(
+        "average-pool gradient overwritten where windows overlap",
+        "when windows overlap, a pixel belongs to several windows: add (+=) their gradients",
+        _equals("dx", _only_if(_overlapping, lambda c: _avg_backward_variant(c, "overwritten"))),
+    ),
+]
+
+CATALOG = {
+    "conv_forward": CONV_FORWARD,
+    "conv_forward_im2col": CONV_FORWARD,
+    "conv_backward": CONV_BACKWARD,
+    "max_pool_forward": MAX_POOL_FORWARD,
+    "max_pool_backward": MAX_POOL_BACKWARD,
+    "avg_pool_forward": AVG_POOL_FORWARD,
+    "avg_pool_backward": AVG_POOL_BACKWARD,
+}
+
+
+def diagnose(task, case, part, actual):
+    """The known mistakes that explain a wrong ``part`` of the output."""
+    found = []
+    for mistake in CATALOG.get(task, []):
+        try:
+            predicate = mistake.explains(case).get(part)
+            if predicate is not None and predicate(actual) and mistake not in found:
+                found.append(mistake)
+        except Exception:  # a variant that does not fit this case explains nothing
+            continue
+    return found
