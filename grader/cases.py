@@ -159,3 +159,58 @@ def pool_cases(hidden=False, seed=None):
     return [
         _pool_case(f"hidden {i + 1}", rng, *g) for i, g in enumerate(_hidden_pool_geometries(rng))
     ]
+
+
+# --------------------------------------------------------------------- convnet
+
+# (N, (C, H, W), num_filters, filter_size, hidden_dim, num_classes, reg, with labels)
+PUBLIC_CONVNET = [
+    (2, (1, 6, 6), 3, 3, 7, 4, 0.0, False),  # scores only
+    (3, (1, 8, 8), 4, 3, 10, 10, 0.0, True),  # the digits' shape
+    (2, (3, 7, 5), 2, 5, 6, 3, 0.3, True),  # odd sizes: pooling floors; with reg
+]
+
+
+def _convnet_case(label, rng, n, input_dim, filters, size, hidden, classes, reg, labelled):
+    c, h, w = input_dim
+    pooled = filters * (h // 2) * (w // 2)
+    params = {
+        "W1": rng.standard_normal((filters, c, size, size)) * 0.3,
+        "b1": rng.standard_normal(filters) * 0.1,
+        "W2": rng.standard_normal((pooled, hidden)) * 0.3,
+        "b2": rng.standard_normal(hidden) * 0.1,
+        "W3": rng.standard_normal((hidden, classes)) * 0.3,
+        "b3": rng.standard_normal(classes) * 0.1,
+    }
+    model = {
+        "params": params,
+        "reg": reg,
+        "dtype": "float64",
+        "conv_param": {"stride": 1, "pad": (size - 1) // 2},
+        "pool_param": {"pool_height": 2, "pool_width": 2, "stride": 2},
+    }
+    inputs = {"model": model, "X": rng.standard_normal((n, *input_dim))}
+    if labelled:
+        inputs["y"] = rng.integers(0, classes, n)
+    shown = {"X": (n, *input_dim), "num_filters": filters, "filter_size": size,
+             "hidden_dim": hidden, "num_classes": classes, "reg": reg,
+             "y": "given" if labelled else "None"}
+    return Case(label, inputs, shown)
+
+
+def convnet_cases(hidden=False, seed=None):
+    if not hidden:
+        rng = np.random.default_rng(233)
+        return [_convnet_case(f"public {i + 1}", rng, *g) for i, g in enumerate(PUBLIC_CONVNET)]
+    rng = np.random.default_rng(hidden_seed() if seed is None else seed)
+
+    def r(lo, hi):
+        return int(rng.integers(lo, hi + 1))
+
+    geometries = [
+        (r(1, 3), (r(1, 3), r(4, 8), r(4, 8)), r(1, 4), 3, r(3, 8), r(2, 5), 0.0, False),
+        (r(1, 3), (r(1, 3), r(4, 8), r(4, 8)), r(1, 4), 3, r(3, 8), r(2, 5), 0.0, True),
+        (r(2, 4), (r(1, 2), r(5, 9), r(5, 9)), r(1, 3), 5, r(3, 8), r(2, 5), 0.5, True),
+        (r(1, 3), (1, 8, 8), r(2, 4), 3, r(4, 8), 10, float(rng.uniform(0.01, 1)), True),
+    ]
+    return [_convnet_case(f"hidden {i + 1}", rng, *g) for i, g in enumerate(geometries)]

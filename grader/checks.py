@@ -21,28 +21,10 @@ import warnings
 
 import numpy as np
 
-from . import cases as case_lists
 from . import judge as judging
 from .judge import Verdict
+from .tasks import TASKS
 
-TASK_CASES = {
-    "conv_forward": case_lists.conv_cases,
-    "conv_forward_im2col": case_lists.conv_cases,
-    "conv_backward": case_lists.conv_cases,
-    "max_pool_forward": case_lists.pool_cases,
-    "avg_pool_forward": case_lists.pool_cases,
-    "max_pool_backward": case_lists.pool_cases,
-    "avg_pool_backward": case_lists.pool_cases,
-}
-FUNCTION_NAMES = {
-    "conv_forward": "conv_forward_naive",
-    "conv_forward_im2col": "conv_forward_im2col",
-    "conv_backward": "conv_backward_naive",
-    "max_pool_forward": "max_pool_forward_naive",
-    "avg_pool_forward": "avg_pool_forward_naive",
-    "max_pool_backward": "max_pool_backward_naive",
-    "avg_pool_backward": "avg_pool_backward_naive",
-}
 _GRADER_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -92,7 +74,7 @@ def run_case(task, fn, case):
 
 def run(task, fn, hidden=False, seed=None):
     """Verdicts of ``fn`` on the public cases, or on the hidden ones."""
-    return [run_case(task, fn, case) for case in TASK_CASES[task](hidden=hidden, seed=seed)]
+    return [run_case(task, fn, case) for case in TASKS[task].make_cases(hidden=hidden, seed=seed)]
 
 
 # ------------------------------------------------------------------- forward?
@@ -160,7 +142,7 @@ def report(title, verdicts, show_passes=True):
 
 
 def _check(task, fn, forward=None):
-    name = FUNCTION_NAMES[task]
+    name = TASKS[task].function
     if not callable(fn):
         print(f"{name}: expected a function, got {type(fn).__name__}. Run the cell that "
               f"defines {name} first.")
@@ -209,18 +191,23 @@ def check_conv_forward_im2col(conv_forward_im2col):
     _check("conv_forward_im2col", conv_forward_im2col)
 
 
+def check_convnet_loss(convnet_loss):
+    """Run convnet_loss(model, X, y=None) on small models and explain any failure."""
+    _check("convnet_loss", convnet_loss)
+
+
 def grade(task, fn, points, seed=None):
     """Points earned by ``fn`` on the public and hidden cases of ``task``.
 
     Prints which cases failed and why (parameters only, never test code).
     """
-    if task not in TASK_CASES:
-        raise ValueError(f"task must be one of {sorted(TASK_CASES)}, got {task!r}")
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {sorted(TASKS)}, got {task!r}")
     if not callable(fn):
-        print(f"{FUNCTION_NAMES[task]} is not a function: 0/{points} points")
+        print(f"{TASKS[task].function} is not a function: 0/{points} points")
         return 0.0
     verdicts = run(task, fn) + run(task, fn, hidden=True, seed=seed)
     earned = round(points * sum(v.passed for v in verdicts) / len(verdicts), 2)
-    print(report(FUNCTION_NAMES[task], verdicts, show_passes=False))
+    print(report(TASKS[task].function, verdicts, show_passes=False))
     print(f"score: {earned:g} / {points} points")
     return earned

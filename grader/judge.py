@@ -11,31 +11,12 @@ import numpy as np
 
 from . import mistakes, reference
 from .mistakes import TOLERANCE
-
-# How each task's function is called on a case, and what it must return.
-CALLS = {
-    "conv_forward": lambda i: (i["x"], i["w"], i["b"], i["conv_param"]),
-    "conv_forward_im2col": lambda i: (i["x"], i["w"], i["b"], i["conv_param"]),
-    "conv_backward": lambda i: (i["dout"], (i["x"], i["w"], i["b"], i["conv_param"])),
-    "max_pool_forward": lambda i: (i["x"], i["pool_param"]),
-    "avg_pool_forward": lambda i: (i["x"], i["pool_param"]),
-    "max_pool_backward": lambda i: (i["dout"], (i["x"], i["pool_param"])),
-    "avg_pool_backward": lambda i: (i["dout"], (i["x"], i["pool_param"])),
-}
-RETURNS = {
-    "conv_forward": "a tuple (out, cache)",
-    "conv_forward_im2col": "a tuple (out, cache)",
-    "conv_backward": "a tuple (dx, dw, db)",
-    "max_pool_forward": "a tuple (out, cache)",
-    "avg_pool_forward": "a tuple (out, cache)",
-    "max_pool_backward": "the array dx",
-    "avg_pool_backward": "the array dx",
-}
-
+from .protocol import Opaque
+from .tasks import TASKS
 
 def call_args(task, case):
     """Fresh copies of the inputs, so a function that writes into them harms nothing."""
-    return _copy(CALLS[task](case.inputs))
+    return _copy(TASKS[task].call(case.inputs))
 
 
 def _copy(value):
@@ -56,21 +37,37 @@ class Verdict:
 
 
 def _type_name(value):
-    return type(value).__name__
+    return value.type_name if isinstance(value, Opaque) else type(value).__name__
 
 
-def unpack(task, returned):
+def _tuple_of(returned, length, task):
+    if isinstance(returned, tuple) and len(returned) == length:
+        return None
+    got = f"a tuple of {len(returned)}" if isinstance(returned, tuple) else _type_name(returned)
+    return f"must return {TASKS[task].returns}, got {got}"
+
+
+def unpack(task, case, returned):
     """The judged parts of a return value, or a sentence saying why it has none."""
-    names = reference.PARTS[task]
+    if task == "convnet_loss":
+        if case.inputs.get("y") is None:
+            return {"scores": returned}, None
+        if problem := _tuple_of(returned, 2, task):
+            return None, problem
+        loss, grads = returned
+        if not isinstance(grads, dict):
+            return None, f"grads must be a dict of arrays, got {_type_name(grads)}"
+        parts = {"loss": np.asarray(loss) if isinstance(loss, (float, int, np.ndarray)) else loss}
+        parts.update({f"grads[{k!r}]": grads.get(k) for k in case.inputs["model"]["params"]})
+        return parts, None
+    names = TASKS[task].parts
     if task.endswith("forward") or task == "conv_forward_im2col":
-        if not isinstance(returned, tuple) or len(returned) != 2:
-            got = f"a tuple of {len(returned)}" if isinstance(returned, tuple) else _type_name(returned)
-            return None, f"must return {RETURNS[task]}, got {got}"
+        if problem := _tuple_of(returned, 2, task):
+            return None, problem
         return {"out": returned[0]}, None
     if len(names) > 1:
-        if not isinstance(returned, tuple) or len(returned) != len(names):
-            got = f"a tuple of {len(returned)}" if isinstance(returned, tuple) else _type_name(returned)
-            return None, f"must return {RETURNS[task]}, got {got}"
+        if problem := _tuple_of(returned, len(names), task):
+            return None, problem
         return dict(zip(names, returned)), None
     return {names[0]: returned}, None
 
@@ -79,11 +76,15 @@ def _first_difference(actual, expected):
     bad = np.abs(actual - expected) / np.maximum(1e-8, np.abs(actual) + np.abs(expected))
     index = np.unravel_index(int(np.argmax(bad)), bad.shape) if bad.ndim else ()
     where = f"[{', '.join(str(int(i)) for i in index)}]" if index else ""
+    if not index:
+        return where, float(expected), float(actual)
     return where, float(expected[index]), float(actual[index])
 
 
 def judge_part(task, case, name, actual, expected):
     """Problems with one part; an empty list means it is right."""
+    if actual is None:
+        return [f"{name} is missing"]
     if not isinstance(actual, np.ndarray):
         return [f"{name} must be a numpy array (np.ndarray), got {_type_name(actual)}"]
     explained = mistakes.diagnose(task, case, name, actual)
@@ -106,10 +107,10 @@ def judge_part(task, case, name, actual, expected):
 
 def judge(task, case, returned):
     """The verdict on what a student's function returned for ``case``."""
-    parts, problem = unpack(task, returned)
-    if problems := ([problem] if problem else []):
-        return Verdict(case, False, problems)
-    expected = reference.parts(task, reference.output(task, case))
+    parts, problem = unpack(task, case, returned)
+    if problem:
+        return Verdict(case, False, [problem])
+    expected = reference.parts(task, case, reference.output(task, case))
     problems = []
     for name, want in expected.items():
         problems += judge_part(task, case, name, parts[name], want)

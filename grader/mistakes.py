@@ -366,6 +366,49 @@ AVG_POOL_BACKWARD = [
     ),
 ]
 
+def _reg_penalty(case):
+    spec = case.inputs["model"]
+    return 0.5 * spec["reg"] * sum(np.sum(spec["params"][k] ** 2) for k in ("W1", "W2", "W3"))
+
+
+def _with_labels_and_reg(case):
+    return case.inputs.get("y") is not None and case.inputs["model"]["reg"] > 0
+
+
+def _reg_variant(loss_change, grad_change):
+    """A wrong regularisation: the loss shifted by loss_change x the penalty, and each
+    weight gradient by grad_change x reg x W."""
+
+    def explains(case):
+        if not _with_labels_and_reg(case):
+            return {}
+        loss, grads = reference.output("convnet_loss", case)
+        spec = case.inputs["model"]
+        found = {}
+        if loss_change:
+            wrong_loss = loss + loss_change * _reg_penalty(case)
+            found["loss"] = lambda a: close(np.asarray(a, dtype=np.float64), np.asarray(wrong_loss))
+        if grad_change:
+            for k in ("W1", "W2", "W3"):
+                wrong = grads[k] + grad_change * spec["reg"] * spec["params"][k]
+                found[f"grads[{k!r}]"] = lambda a, wrong=wrong: close(a, wrong)
+        return found
+
+    return explains
+
+
+CONVNET_LOSS = [
+    Mistake("regularisation missing from the loss",
+            "add 0.5 * reg * (sum(W1**2) + sum(W2**2) + sum(W3**2)) to the data loss",
+            _reg_variant(-1, 0)),
+    Mistake("regularisation missing from the gradients",
+            "the penalty 0.5 * reg * sum(W**2) adds reg * W to each weight's gradient",
+            _reg_variant(0, -1)),
+    Mistake("regularisation without the factor 0.5",
+            "use 0.5 * reg * sum(W**2), whose gradient is exactly reg * W",
+            _reg_variant(1, 1)),
+]
+
 CATALOG = {
     "conv_forward": CONV_FORWARD,
     "conv_forward_im2col": CONV_FORWARD,
@@ -374,6 +417,7 @@ CATALOG = {
     "max_pool_backward": MAX_POOL_BACKWARD,
     "avg_pool_forward": AVG_POOL_FORWARD,
     "avg_pool_backward": AVG_POOL_BACKWARD,
+    "convnet_loss": CONVNET_LOSS,
 }
 
 

@@ -11,16 +11,6 @@ from conv_lib import (
     max_pool_forward_fast,
 )
 
-# The parts of each task's return value that get judged, in order.
-PARTS = {
-    "conv_forward": ("out",),
-    "conv_forward_im2col": ("out",),
-    "conv_backward": ("dx", "dw", "db"),
-    "max_pool_forward": ("out",),
-    "avg_pool_forward": ("out",),
-    "max_pool_backward": ("dx",),
-    "avg_pool_backward": ("dx",),
-}
 
 
 def rel_error(x, y):
@@ -33,9 +23,27 @@ def _conv_forward(i):
     return conv_forward_fast(i["x"], i["w"], i["b"], i["conv_param"])
 
 
+def _convnet(i):
+    from conv_lib.cnn import ThreeLayerConvNet
+
+    spec = i["model"]
+    params = spec["params"]
+    f, _, size, _ = params["W1"].shape
+    model = ThreeLayerConvNet(
+        input_dim=i["X"].shape[1:], num_filters=f, filter_size=size,
+        hidden_dim=params["W2"].shape[1], num_classes=params["W3"].shape[1],
+        reg=spec["reg"], dtype=np.float64,
+    )
+    model.params = {k: v.copy() for k, v in params.items()}
+    return model.loss(i["X"].copy(), i.get("y"))
+
+
 def output(task, case):
-    """The reference result of ``task`` on ``case``: an array, or a tuple for conv_backward."""
+    """The reference result of ``task`` on ``case``: an array, or a tuple for
+    conv_backward and for convnet_loss with labels."""
     i = case.inputs
+    if task == "convnet_loss":
+        return _convnet(i)
     if task in ("conv_forward", "conv_forward_im2col"):
         return _conv_forward(i)[0]
     if task == "conv_backward":
@@ -46,7 +54,15 @@ def output(task, case):
     return out if task.endswith("forward") else pool[1](i["dout"], cache)
 
 
-def parts(task, result):
+def parts(task, case, result):
     """Split a result into its named parts: {"out": ...} or {"dx": ..., "dw": ..., "db": ...}."""
-    names = PARTS[task]
+    from .tasks import TASKS
+
+    if task == "convnet_loss":
+        if case.inputs.get("y") is None:
+            return {"scores": result}
+        loss, grads = result
+        return {"loss": np.asarray(loss, dtype=np.float64),
+                **{f"grads[{k!r}]": v for k, v in grads.items()}}
+    names = TASKS[task].parts
     return dict(zip(names, result)) if len(names) > 1 else {names[0]: result}

@@ -1,0 +1,63 @@
+"""Which code of a submitted notebook the autograder runs.
+
+Only the student's own code: the solution cells, plus any code cells the
+student added. Before them runs a prelude of the top-level imports found in
+the course's (trusted) notebook, so solutions can use what the notebook
+imported. Check cells, test cells and the notebook's demo cells never run.
+"""
+
+import ast
+
+import nbformat
+
+
+def _nbgrader(cell):
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def strip_magics(source):
+    """IPython-only lines (%magic, !shell) are dropped; Python cannot parse them."""
+    return "\n".join(
+        "" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()
+    )
+
+
+def prelude(course_notebook):
+    """The top-level import statements of the course notebook's plain code cells."""
+    statements = []
+    for cell in course_notebook.cells:
+        if cell.cell_type != "code" or _nbgrader(cell):
+            continue
+        try:
+            tree = ast.parse(strip_magics(cell.source))
+        except SyntaxError:
+            continue
+        statements += [
+            ast.unparse(node) for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))
+        ]
+    return ["\n".join(statements)] if statements else []
+
+
+def student_cells(submission, course_notebook):
+    """[(cell id, source)] of the solution cells and the student-added code cells,
+    in notebook order."""
+    course_sources = {cell.source.strip() for cell in course_notebook.cells}
+    cells = []
+    for index, cell in enumerate(submission.cells):
+        if cell.cell_type != "code":
+            continue
+        meta = _nbgrader(cell)
+        if meta.get("solution") and not meta.get("grade"):
+            cells.append((meta.get("grade_id") or f"#{index + 1}", cell.source))
+        elif not meta and cell.source.strip() and cell.source.strip() not in course_sources:
+            cells.append((f"#{index + 1} (added by you)", cell.source))
+    return cells
+
+
+def read(path):
+    """The notebook at ``path``; raises ValueError with a readable reason when it is broken."""
+    try:
+        return nbformat.read(str(path), as_version=4)
+    except Exception as error:  # nbformat raises many kinds for a broken file
+        raise ValueError(f"{path.name} is not a readable notebook: {type(error).__name__}: "
+                         f"{str(error).splitlines()[0] if str(error) else ''}") from error

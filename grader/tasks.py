@@ -1,0 +1,73 @@
+"""The graded tasks: which function, which cases, how it is called and what it returns.
+
+This registry is the contract between the notebooks (function names), the
+checks students run, and the autograder.
+"""
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+from . import cases
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    function: str  # the name the student's solution cell defines
+    make_cases: object  # (hidden: bool, seed) -> [Case]
+    call: object  # case.inputs -> positional args
+    returns: str  # what a correct function returns, for messages
+    parts: tuple  # the judged parts of the return value
+    blocked: tuple  # modules a student's code may not use while this task is graded
+
+
+def _conv_call(i):
+    return (i["x"], i["w"], i["b"], i["conv_param"])
+
+
+def _pool_call(i):
+    return (i["x"], i["pool_param"])
+
+
+def model_from(spec):
+    """The model object ``convnet_loss`` receives: ThreeLayerConvNet's attributes."""
+    return SimpleNamespace(**spec)
+
+
+_FAST = ("conv_lib.conv", "conv_lib.pool", "conv_lib.baselines", "conv_lib.layer_utils",
+         "conv_lib.cnn", "conv_lib.solver")
+_NAIVE_BLOCKED = (*_FAST, "conv_lib.im2col")
+
+TASKS = {
+    t.name: t
+    for t in [
+        Task("conv_forward", "conv_forward_naive", cases.conv_cases, _conv_call,
+             "a tuple (out, cache)", ("out",), _NAIVE_BLOCKED),
+        Task("conv_backward", "conv_backward_naive", cases.conv_cases,
+             lambda i: (i["dout"], _conv_call(i)), "a tuple (dx, dw, db)", ("dx", "dw", "db"),
+             _NAIVE_BLOCKED),
+        Task("max_pool_forward", "max_pool_forward_naive", cases.pool_cases, _pool_call,
+             "a tuple (out, cache)", ("out",), _NAIVE_BLOCKED),
+        Task("max_pool_backward", "max_pool_backward_naive", cases.pool_cases,
+             lambda i: (i["dout"], _pool_call(i)), "the array dx", ("dx",), _NAIVE_BLOCKED),
+        Task("avg_pool_forward", "avg_pool_forward_naive", cases.pool_cases, _pool_call,
+             "a tuple (out, cache)", ("out",), _NAIVE_BLOCKED),
+        Task("avg_pool_backward", "avg_pool_backward_naive", cases.pool_cases,
+             lambda i: (i["dout"], _pool_call(i)), "the array dx", ("dx",), _NAIVE_BLOCKED),
+        Task("conv_forward_im2col", "conv_forward_im2col", cases.conv_cases, _conv_call,
+             "a tuple (out, cache)", ("out",), _FAST),
+        Task("convnet_loss", "convnet_loss", cases.convnet_cases,
+             lambda i: (model_from(i["model"]), i["X"], i.get("y")),
+             "scores (N, C) when y is None, else a tuple (loss, grads)", ("scores",),
+             ("conv_lib.cnn", "conv_lib.solver")),
+    ]
+}
+
+# Which tasks each assignment's notebook holds, in notebook order.
+ASSIGNMENTS = {
+    "01_conv_forward": ("conv_forward",),
+    "02_conv_backward": ("conv_backward",),
+    "03_pooling": ("max_pool_forward", "max_pool_backward", "avg_pool_forward", "avg_pool_backward"),
+    "04_im2col": ("conv_forward_im2col",),
+    "05_convnet": ("convnet_loss",),
+}

@@ -1,0 +1,72 @@
+"""Grade a notebook's functions in a sandbox, judging here, where no student code ran."""
+
+from dataclasses import dataclass, field
+
+from . import judge as judging
+from .judge import Verdict
+from .notebook_code import strip_magics
+from .sandbox import Limits, Session
+from .tasks import TASKS
+
+MAX_DEATHS = 2  # after this many crashes in one task, its remaining cases are not run
+
+
+@dataclass
+class NotebookResult:
+    verdicts: dict = field(default_factory=dict)  # task -> [Verdict]
+    notes: list = field(default_factory=list)  # things the student should know about the run
+
+
+def _verdict(task, case, status, value, limits):
+    if status == "ok":
+        try:
+            return judging.judge(task, case, value)
+        except Exception as error:  # a return value the judge cannot read
+            return Verdict(case, False, [f"returned something the grader cannot read: {error}"])
+    if status == "error":
+        return judging.judge_error(case, value.get("type", "Error"), value.get("message", ""),
+                                   value.get("where", ""))
+    if status == "timeout":
+        return Verdict(case, False, [f"did not finish within {limits.call_seconds:g} s "
+                                     "(an endless loop, a sleep, or very slow code?)"])
+    return Verdict(case, False, ["your code ended the grading process (os._exit, a crash, or "
+                                 "more memory than the limit allows)"])
+
+
+def grade_task(session, task, seed):
+    spec = TASKS[task]
+    all_cases = spec.make_cases(hidden=False) + spec.make_cases(hidden=True, seed=seed)
+    verdicts, stop_reason, deaths = [], None, 0
+    for case in all_cases:
+        if stop_reason:
+            verdicts.append(Verdict(case, False, [stop_reason]))
+            continue
+        args = judging.call_args(task, case)
+        if task == "convnet_loss":  # the model crosses as a dict; the worker rebuilds it
+            args = (case.inputs["model"],) + args[1:]
+        status, value = session.call(spec.function, args, model_arg=task == "convnet_loss")
+        verdicts.append(_verdict(task, case, status, value, session.limits))
+        if status == "timeout":
+            stop_reason = "not run: an earlier case of this task timed out"
+        elif status == "died":
+            deaths += 1
+            if deaths >= MAX_DEATHS:
+                stop_reason = "not run: earlier cases of this task crashed the grading process"
+    return verdicts
+
+
+def grade_notebook(prelude, cells, tasks, seed, limits=None):
+    """Run ``tasks`` against the student's ``cells``; returns a NotebookResult."""
+    limits = limits or Limits()
+    blocked = sorted({m for t in tasks for m in TASKS[t].blocked})
+    session = Session(prelude, [(i, strip_magics(s)) for i, s in cells], blocked, limits)
+    result = NotebookResult()
+    try:
+        for task in tasks:
+            result.verdicts[task] = grade_task(session, task, seed)
+    finally:
+        session.close()
+    for cell, error in session.cell_errors.items():
+        result.notes.append(f"cell {cell} raised {error['type']}: {error['message']}")
+    result.notes += session.notes
+    return result

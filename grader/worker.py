@@ -1,0 +1,130 @@
+"""The sandboxed side of grading: ``python -m grader.worker``.
+
+It runs a student's code and nothing else. The trusted grader starts it with
+CPU-time and memory limits, in its own session, sends it the notebook's code
+and then one call at a time, and gets back plain arrays. The worker never
+judges anything: whatever the student's code patches in here (numpy, conv_lib,
+grader) cannot reach the process that decides the grade.
+"""
+
+import contextlib
+import linecache
+import os
+import sys
+import traceback
+import types
+import warnings
+
+from .protocol import receive, send
+
+
+class ForbiddenCall(Exception):
+    pass
+
+
+def _forbidden(qualified_name):
+    def refuse(*args, **kwargs):
+        raise ForbiddenCall(
+            f"{qualified_name} is not available while this task is graded: the task is to "
+            f"write it yourself"
+        )
+
+    return refuse
+
+
+class _BlockedModule(types.ModuleType):
+    """Every attribute is a function that refuses to run."""
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _forbidden(f"{self.__name__}.{name}")
+
+
+def block_modules(names):
+    for name in names:
+        sys.modules[name] = _BlockedModule(name)
+
+
+def _where(tb):
+    frames = [f for f in traceback.extract_tb(tb) if f.filename.startswith("<cell")]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    code = f": {frame.line.strip()}" if frame.line else ""
+    return f"in {frame.name}, line {frame.lineno}{code}"
+
+
+def _error(exc):
+    return {"type": type(exc).__name__, "message": str(exc).split("\n")[0][:300],
+            "where": _where(exc.__traceback__)}
+
+
+@contextlib.contextmanager
+def _calm():
+    import numpy as np
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        yield
+
+
+def main():
+    # The protocol gets private copies of the pipes; the student's prints, even
+    # through os.write(1, ...), land in /dev/null.
+    inbox = os.fdopen(os.dup(0), "rb")
+    outbox = os.fdopen(os.dup(1), "wb")
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+
+    message = receive(inbox)
+    if message is None:
+        return
+    job, _ = message
+    block_modules(job.get("blocked", []))
+    namespace = {"__name__": "__main__"}
+    with _calm():
+        for source in job.get("prelude", []):
+            try:
+                exec(compile(source, "<prelude>", "exec"), namespace)
+            except BaseException:  # noqa: BLE001 - a missing optional import is not the student's fault
+                pass
+        for cell_id, source in job.get("cells", []):
+            send(outbox, {"type": "loading", "cell": cell_id})
+            # Registered so tracebacks can quote the student's line.
+            linecache.cache[f"<cell {cell_id}>"] = (len(source), None, source.splitlines(True),
+                                                    f"<cell {cell_id}>")
+            try:
+                exec(compile(source, f"<cell {cell_id}>", "exec"), namespace)
+                send(outbox, {"type": "loaded", "cell": cell_id})
+            except BaseException as exc:  # noqa: BLE001 - SystemExit too: reported, not obeyed
+                send(outbox, {"type": "loaded", "cell": cell_id, "error": _error(exc)})
+    send(outbox, {"type": "ready"})
+
+    while (message := receive(inbox)) is not None:
+        request, args = message
+        name = request["function"]
+        function = namespace.get(name)
+        if not callable(function):
+            send(outbox, {"type": "result", "status": "error", "error": {
+                "type": "NameError", "where": "",
+                "message": f"{name} is not defined: its solution cell is missing or renamed"}})
+            continue
+        if request.get("model_arg") and args and isinstance(args[0], dict):
+            args = [types.SimpleNamespace(**args[0]), *args[1:]]
+        with _calm():
+            try:
+                result = function(*args)
+            except BaseException as exc:  # noqa: BLE001 - SystemExit too: reported, not obeyed
+                send(outbox, {"type": "result", "status": "error", "error": _error(exc)})
+                continue
+        try:
+            send(outbox, {"type": "result", "status": "ok"}, [result])
+        except Exception as exc:  # noqa: BLE001 - e.g. an array too large to send
+            send(outbox, {"type": "result", "status": "error", "error": _error(exc)})
+
+
+if __name__ == "__main__":
+    main()
