@@ -88,6 +88,31 @@ def _taps(x_shape, field, stride, pad, dilation, out):
             yield i, j, (out_rows, out_cols), (in_rows, in_cols)
 
 
+def fill_columns(x, cols, geometry):
+    """Write im2col(x) into ``cols``, an (N, C, HH, WW, H', W') buffer that may hold
+    old values: entries that fall in the padding are set to zero."""
+    field, stride, pad, dilation, out = geometry
+    for i, j, out_idx, in_idx in _taps(x.shape, field, stride, pad, dilation, out):
+        tap = cols[:, :, i, j]
+        rows, columns = out_idx
+        tap[:, :, rows, columns] = x[:, :, in_idx[0], in_idx[1]]
+        # Only border taps see padding; these strips are empty for the rest.
+        tap[:, :, : rows.start] = 0
+        tap[:, :, rows.stop :] = 0
+        tap[:, :, :, : columns.start] = 0
+        tap[:, :, :, columns.stop :] = 0
+    return cols
+
+
+def add_columns(cols, dx, geometry):
+    """The adjoint of ``fill_columns``: add each entry of ``cols`` (N, C, HH, WW, H', W')
+    onto the pixel of ``dx`` it came from; entries from the padding are dropped."""
+    field, stride, pad, dilation, out = geometry
+    for i, j, out_idx, in_idx in _taps(dx.shape, field, stride, pad, dilation, out):
+        dx[:, :, in_idx[0], in_idx[1]] += cols[:, :, i, j, out_idx[0], out_idx[1]]
+    return dx
+
+
 def im2col(x, field_height, field_width, stride=1, pad=0, dilation=1):
     """Gather every receptive field of ``x`` into the columns of a matrix.
 
@@ -101,14 +126,11 @@ def im2col(x, field_height, field_width, stride=1, pad=0, dilation=1):
       as described in this module's docstring.
     """
     x = as_array("x", x, 4, "(N, C, H, W)")
-    field, stride, pad, dilation, out = _geometry(
-        x.shape, field_height, field_width, stride, pad, dilation
-    )
+    geometry = _geometry(x.shape, field_height, field_width, stride, pad, dilation)
+    field, out = geometry[0], geometry[4]
     n, c = x.shape[:2]
-    # np.zeros gets pre-zeroed pages from the OS, so padding costs nothing here.
-    cols = np.zeros((n, c, field[0], field[1]) + out, dtype=x.dtype)
-    for i, j, out_idx, in_idx in _taps(x.shape, field, stride, pad, dilation, out):
-        cols[:, :, i, j, out_idx[0], out_idx[1]] = x[:, :, in_idx[0], in_idx[1]]
+    cols = np.empty((n, c, field[0], field[1]) + out, dtype=x.dtype)
+    fill_columns(x, cols, geometry)
     return cols.reshape(n, c * field[0] * field[1], out[0] * out[1])
 
 
@@ -130,16 +152,12 @@ def col2im(cols, x_shape, field_height, field_width, stride=1, pad=0, dilation=1
     x_shape = tuple(int(s) for s in x_shape)
     if len(x_shape) != 4:
         raise ValueError(f"x_shape must be (N, C, H, W), got {x_shape}")
-    field, stride, pad, dilation, out = _geometry(
-        x_shape, field_height, field_width, stride, pad, dilation
-    )
+    geometry = _geometry(x_shape, field_height, field_width, stride, pad, dilation)
+    field, out = geometry[0], geometry[4]
     n, c = x_shape[:2]
     expected = (n, c * field[0] * field[1], out[0] * out[1])
     cols = as_array("cols", cols, 3, "(N, C*HH*WW, H'*W')")
     if cols.shape != expected:
         raise ValueError(f"cols must have shape {expected} (N, C*HH*WW, H'*W'), got {cols.shape}")
-    cols = cols.reshape((n, c) + field + out)
     dx = np.zeros(x_shape, dtype=cols.dtype)
-    for i, j, out_idx, in_idx in _taps(x_shape, field, stride, pad, dilation, out):
-        dx[:, :, in_idx[0], in_idx[1]] += cols[:, :, i, j, out_idx[0], out_idx[1]]
-    return dx
+    return add_columns(cols.reshape((n, c) + field + out), dx, geometry)

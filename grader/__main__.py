@@ -1,2 +1,126 @@
-def main():
-    raise SystemExit("grader: not yet implemented")
+"""The instructor's command: ``python -m grader`` (also installed as ``conv-grader``).
+
+  release                         regenerate notebooks/ from solutions/
+  autograde SUBMISSIONS --out OUT grade a class (nbgrader layout, or --assignment
+                                  with a flat folder or an LMS zip of notebooks)
+  export --format gradescope DIR  grade one student's notebooks into results.json
+  demo                            grade the bundled sample class in examples/
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .course import REPO, environment_path
+
+EXAMPLES = REPO / "examples"
+
+
+def _autograde(args):
+    from .autograde import autograde, summary
+
+    started = time.perf_counter()
+    results, seed = autograde(args.submissions, args.out, jobs=args.jobs, db_url=args.db,
+                              seed=args.seed, assignment=args.assignment,
+                              progress=not args.no_progress)
+    print(summary(results))
+    for result in results:
+        for warning in result.warnings:
+            print(f"warning: {warning}")
+    print(f"\n{len(results)} students graded in {time.perf_counter() - started:.1f} s "
+          f"(hidden cases seed {seed}; pass --seed {seed} to reproduce)")
+    print(f"grades: {Path(args.out) / 'grades.csv'}\nfeedback: {Path(args.out) / 'feedback'}/")
+    return 0
+
+
+def _export(args):
+    from . import gradescope
+    from .autograde import grade_student
+    from .course import SOURCE
+    from .submissions import StudentWork
+
+    folder = Path(args.submission)
+    if not folder.is_dir():
+        print(f"export: SUBMISSION must be a folder of notebooks, got {folder}", file=sys.stderr)
+        return 2
+    course_notebooks = {p.stem: p.parent.name for p in SOURCE.glob("*/*.ipynb")}
+    work = StudentWork(args.student)
+    for path in sorted(folder.rglob("*.ipynb")):
+        if path.stem in course_notebooks:
+            work.notebooks[(course_notebooks[path.stem], path.stem)] = path
+    graded = sorted({a for a, _ in work.notebooks}) or sorted(set(course_notebooks.values()))
+    seed = args.seed if args.seed is not None else 0
+    result = grade_student(work, None, seed, None, graded)
+    gradescope.write(result, args.out, visibility=args.visibility, seed=seed)
+    print(f"wrote {args.out}: {sum(float(r[4] or 0) for r in result.rows):g} points")
+    return 0
+
+
+def _demo(args):
+    out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="grader-demo-"))
+    print(f"Grading the sample class in {EXAMPLES.relative_to(REPO)}/ "
+          f"(one full-marks notebook set, three with typical mistakes, one empty):\n")
+    demo_args = argparse.Namespace(submissions=EXAMPLES, out=out, jobs=args.jobs, db=None,
+                                   seed=args.seed, assignment=None, no_progress=args.no_progress)
+    return _autograde(demo_args)
+
+
+def _release(args):
+    from .course import release
+
+    destination = release(args.out)
+    print(f"released the student notebooks into {destination}")
+    return 0
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__.split("\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog=__doc__.split("\n", 2)[2])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    release = commands.add_parser("release", help="regenerate notebooks/ from solutions/")
+    release.add_argument("--out", default=str(REPO / "notebooks"), help="where the release goes")
+    release.set_defaults(run=_release)
+
+    grade = commands.add_parser("autograde", help="grade a whole class")
+    grade.add_argument("submissions", help="SUBMISSIONS folder (or zip with --assignment)")
+    grade.add_argument("--out", required=True, help="where grades.csv and feedback/ go")
+    grade.add_argument("--jobs", type=int, default=1, help="students graded in parallel")
+    grade.add_argument("--db", default=None, help="gradebook SQLAlchemy URL "
+                       "(default: sqlite in OUT/gradebook.db)")
+    grade.add_argument("--seed", type=int, default=None, help="seed of the hidden cases")
+    grade.add_argument("--assignment", default=None, help="grade only this assignment")
+    grade.add_argument("--no-progress", action="store_true", help="no progress bar")
+    grade.set_defaults(run=_autograde)
+
+    export = commands.add_parser("export", help="grade one student for another platform")
+    export.add_argument("submission", help="folder holding one student's notebooks")
+    export.add_argument("--format", choices=["gradescope"], required=True)
+    export.add_argument("--out", default="results.json")
+    export.add_argument("--student", default="student")
+    export.add_argument("--seed", type=int, default=None)
+    export.add_argument("--visibility", default="visible",
+                        choices=["hidden", "after_due_date", "after_published", "visible"])
+    export.set_defaults(run=_export)
+
+    demo = commands.add_parser("demo", help="grade the bundled sample class")
+    demo.add_argument("--out", default=None, help="where results go (default: a temp folder)")
+    demo.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    demo.add_argument("--seed", type=int, default=2026)
+    demo.add_argument("--no-progress", action="store_true")
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def main(argv=None):
+    os.environ["PATH"] = environment_path()  # nbgrader runs `alembic` as a subprocess
+    args = build_parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

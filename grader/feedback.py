@@ -1,0 +1,68 @@
+"""Feedback pages: what each student sees about one notebook.
+
+They show every failing case with its parameters and the reason, the notes
+about the run (skipped cells, time-outs), and the written answers left for the
+instructor. They never show test code, hidden or not.
+"""
+
+import html
+
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; color: #222; }
+h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; margin-top: 1.6rem; }
+.score { font-weight: bold; } .ok { color: #1a7f37; } .bad { color: #b42318; }
+table { border-collapse: collapse; width: 100%; margin: .5rem 0; }
+td, th { border: 1px solid #ddd; padding: .3rem .5rem; text-align: left; vertical-align: top; }
+th { background: #f6f8fa; } .note { background: #fff8e1; padding: .5rem .8rem; }
+code { background: #f6f8fa; padding: 0 .2rem; }
+"""
+
+
+def _escape(text):
+    return html.escape(str(text))
+
+
+def _task_section(entry):
+    verdicts = entry["verdicts"]
+    passed = sum(v.passed for v in verdicts)
+    score_class = "ok" if passed == len(verdicts) else "bad"
+    parts = [
+        f"<h2>{_escape(entry['function'])} <span class='score {score_class}'>"
+        f"{entry['score']:g} / {entry['max_score']:g} points</span></h2>",
+        f"<p>{passed} of {len(verdicts)} cases passed (public and hidden).</p>",
+    ]
+    failing = [v for v in verdicts if not v.passed]
+    if failing:
+        rows = "".join(
+            f"<tr><td>{_escape(v.case.label)}</td><td>{_escape(v.case.describe())}</td>"
+            f"<td>{'<br>'.join(_escape(p) for p in v.problems)}</td></tr>"
+            for v in failing
+        )
+        parts.append(f"<table><tr><th>case</th><th>parameters</th><th>what went wrong</th></tr>"
+                     f"{rows}</table>")
+    return "\n".join(parts)
+
+
+def page(student, assignment, notebook, entries, manual, notes, error=None):
+    """One notebook's feedback as a standalone HTML page.
+
+    entries: [{"function", "score", "max_score", "verdicts"}] for the test cells;
+    manual: [(grade_id, points)] written answers; notes: sentences about the run.
+    """
+    earned = sum(e["score"] for e in entries)
+    possible = sum(e["max_score"] for e in entries)
+    body = [f"<h1>{_escape(assignment)} / {_escape(notebook)}: feedback for {_escape(student)}</h1>"]
+    if error:
+        body.append(f"<p class='note bad'>{_escape(error)}</p>")
+    else:
+        body.append(f"<p class='score'>Autograded: {earned:g} / {possible:g} points.</p>")
+    if notes:
+        body.append("<div class='note'><b>About this run</b><ul>"
+                    + "".join(f"<li>{_escape(n)}</li>" for n in notes) + "</ul></div>")
+    body += [_task_section(e) for e in entries]
+    if manual and not error:
+        items = "".join(f"<li><code>{_escape(g)}</code> ({p:g} points)</li>" for g, p in manual)
+        body.append(f"<h2>Written answers</h2><p>Graded by your instructor:</p><ul>{items}</ul>")
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Feedback: "
+            f"{_escape(assignment)}</title><style>{STYLE}</style></head><body>"
+            + "\n".join(body) + "</body></html>")
