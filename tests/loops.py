@@ -56,3 +56,14 @@ def numerical_gradient(f, x, dout, h=1e-6):
 def rel_error(x, y):
     x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
     return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y)), initial=0.0))
+
+
+def gradient_error(analytic, numerical):
+    """Largest difference relative to the gradient's overall scale.
+
+    A centred difference carries roundoff of about eps * |f| / h in every entry, so
+    a per-entry relative error blows up on entries that happen to be near zero.
+    """
+    a, n = np.asarray(analytic, np.float64), np.asarray(numerical, np.float64)
+    scale = max(1e-8, float(np.max(np.abs(a), initial=0.0) + np.max(np.abs(n), initial=0.0)))
+    return float(np.max(np.abs(a - n), initial=0.0)) / scale
