@@ -1,7 +1,27 @@
-"""conv_lib: fast, documented reference layers for the ConvNet course."""
+"""conv_lib: fast, documented reference layers for the ConvNet course.
 
+Submodules: ``gradient_check`` (numerical gradients), ``data`` (bundled digits
+and photos), ``vis`` (filter grids and feature maps), ``optim`` (update rules).
+"""
+
+from .cnn import ThreeLayerConvNet
 from .conv import conv_backward_fast, conv_forward_fast
 from .im2col import col2im, im2col, output_size
+from .layer_utils import (
+    affine_relu_backward,
+    affine_relu_forward,
+    conv_relu_backward,
+    conv_relu_forward,
+    conv_relu_pool_backward,
+    conv_relu_pool_forward,
+)
+from .layers import (
+    affine_backward,
+    affine_forward,
+    relu_backward,
+    relu_forward,
+    softmax_loss,
+)
 from .pool import (
     avg_pool_backward_fast,
     avg_pool_forward_fast,
@@ -10,3 +30,4 @@ from .pool import (
     max_pool_backward_fast,
     max_pool_forward_fast,
 )
+from .solver import Solver

@@ -83,7 +83,8 @@ def _hidden_conv_geometries(rng):
     geometries.append(((r(1, 2), r(1, 3), h, w), (r(1, 3), h + 2 * pad, w + 2 * pad), r(1, 3), pad))
     stride, hh = r(2, 3), r(2, 3)
     h = hh + stride * r(1, 2) + r(1, stride - 1)  # leaves a remainder: floor matters
-    geometries.append(((r(1, 2), r(1, 2), h, r(hh, 8)), (r(1, 3), hh, r(1, 3)), stride, 0))
+    ww = r(1, 3)
+    geometries.append(((r(1, 2), r(1, 2), h, r(ww, 8)), (r(1, 3), hh, ww), stride, 0))
     geometries.append(((1, 1, r(3, 7), r(3, 7)), (1, r(1, 3), r(1, 3)), r(1, 3), r(0, 2)))
     hh, ww = r(1, 3), r(2, 4)
     geometries.append(((r(2, 3), r(2, 3), r(5, 9), r(3, 6)), (r(2, 3), hh, ww), r(1, 2), r(1, 2)))
@@ -145,7 +146,8 @@ def _hidden_pool_geometries(rng):
     geometries.append(((1, 1, r(3, 7), r(3, 7)), 2, 2, 1))  # overlap in both directions
     stride, ph = r(2, 3), r(2, 3)
     h = ph + stride * r(1, 2) + r(1, stride - 1)  # a remainder: floor matters
-    geometries.append(((r(1, 2), r(1, 2), h, r(ph, 8)), ph, r(1, 3), stride))
+    pw = r(1, 3)
+    geometries.append(((r(1, 2), r(1, 2), h, r(pw, 8)), ph, pw, stride))
     h, w = r(1, 4), r(1, 4)
     geometries.append(((r(1, 3), r(1, 3), h, w), h, w, r(1, 3)))  # window equals input
     return geometries

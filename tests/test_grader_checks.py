@@ -1,0 +1,218 @@
+"""The checks students run: full marks for correct code in any style, lost
+points and a named mistake for each known mistake, never an exception."""
+
+from functools import partial
+
+import numpy as np
+import pytest
+
+from conv_lib import (
+    ThreeLayerConvNet,
+    avg_pool_backward_fast,
+    avg_pool_forward_fast,
+    conv_backward_fast,
+    conv_forward_fast,
+    im2col,
+    max_pool_backward_fast,
+    max_pool_forward_fast,
+)
+from grader import checks, reference
+from grader.tasks import TASKS
+
+from . import students
+
+SEEDS = range(25)
+
+
+def convnet_loss(model, X, y=None):
+    return ThreeLayerConvNet.loss(model, X, y)
+
+
+def conv_forward_im2col(x, w, b, conv_param):
+    s, p = conv_param["stride"], conv_param["pad"]
+    f, _, hh, ww = w.shape
+    cols = im2col(x, hh, ww, stride=s, pad=p)
+    out_h = 1 + (x.shape[2] + 2 * p - hh) // s
+    out = np.einsum("fk,nkp->nfp", w.reshape(f, -1), cols) + b[:, None]
+    return out.reshape(x.shape[0], f, out_h, -1), (x, w, b, conv_param)
+
+
+CORRECT = {
+    "conv_forward": students.conv_forward,
+    "conv_backward": students.conv_backward,
+    "max_pool_forward": partial(students.pool_forward, kind="max"),
+    "avg_pool_forward": partial(students.pool_forward, kind="avg"),
+    "max_pool_backward": students.max_pool_backward,
+    "avg_pool_backward": students.avg_pool_backward,
+    "conv_forward_im2col": conv_forward_im2col,
+    "convnet_loss": convnet_loss,
+}
+FAST = {
+    "conv_forward": conv_forward_fast,
+    "conv_backward": conv_backward_fast,
+    "max_pool_forward": max_pool_forward_fast,
+    "avg_pool_forward": avg_pool_forward_fast,
+    # The checks hand backward cs231n's cache (x, pool_param); the fast layers keep their own.
+    "max_pool_backward": lambda dout, cache: max_pool_backward_fast(
+        dout, max_pool_forward_fast(*cache)[1]),
+    "avg_pool_backward": lambda dout, cache: avg_pool_backward_fast(
+        dout, avg_pool_forward_fast(*cache)[1]),
+    "conv_forward_im2col": conv_forward_fast,
+}
+
+
+def test_every_task_has_a_correct_student_solution():
+    assert set(CORRECT) == set(TASKS)
+
+
+@pytest.mark.parametrize("task", sorted(TASKS))
+def test_hidden_cases_are_valid_for_many_seeds(task):
+    for seed in SEEDS:
+        cases = TASKS[task].make_cases(hidden=True, seed=seed)
+        assert cases
+        for case in cases:
+            reference.output(task, case)  # raises on an impossible geometry
+
+
+@pytest.mark.parametrize("task", sorted(TASKS))
+def test_loop_solutions_earn_full_marks(task, capsys):
+    for seed in (0, 1, 2):
+        assert checks.grade(task, CORRECT[task], points=10, seed=seed) == 10
+    assert "score: 10 / 10" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("task", sorted(FAST))
+def test_vectorised_solutions_earn_full_marks(task):
+    assert checks.grade(task, FAST[task], points=5, seed=7) == 5
+
+
+def test_hidden_cases_repeat_for_a_seed_and_change_between_seeds():
+    def shapes(seed):
+        return [c.inputs["x"].shape for c in TASKS["conv_forward"].make_cases(hidden=True, seed=seed)]
+
+    assert shapes(3) == shapes(3)
+    assert len({tuple(shapes(s)) for s in range(6)}) > 1
+
+
+def test_hidden_cases_cover_the_promised_geometry():
+    seen = {"stride": set(), "pad": set(), "1x1": False, "equal": False, "floor": False,
+            "rectangular": False, "overlap": False}
+    for seed in SEEDS:
+        for case in TASKS["conv_forward"].make_cases(hidden=True, seed=seed):
+            x, w, p = case.inputs["x"], case.inputs["w"], case.inputs["conv_param"]
+            s, pad = p["stride"], p["pad"]
+            seen["stride"].add(s)
+            seen["pad"].add(pad)
+            seen["1x1"] |= w.shape[2:] == (1, 1)
+            seen["equal"] |= w.shape[2:] == (x.shape[2] + 2 * pad, x.shape[3] + 2 * pad)
+            seen["floor"] |= (x.shape[2] + 2 * pad - w.shape[2]) % s != 0
+            seen["rectangular"] |= w.shape[2] != w.shape[3] and x.shape[2] != x.shape[3]
+        for case in TASKS["max_pool_forward"].make_cases(hidden=True, seed=seed):
+            p = case.inputs["pool_param"]
+            seen["overlap"] |= p["stride"] < max(p["pool_height"], p["pool_width"])
+    assert seen.pop("stride") == {1, 2, 3} and seen.pop("pad") == {0, 1, 2}
+    assert all(seen.values()), seen
+
+
+def test_pool_cases_are_tie_free():
+    for seed in SEEDS:
+        for case in TASKS["max_pool_forward"].make_cases(hidden=True, seed=seed):
+            x = case.inputs["x"]
+            assert len(np.unique(x)) == x.size
+
+
+MISTAKES = [
+    ("conv_forward", partial(students.conv_forward, mistake="kernel flipped"), "kernel flipped"),
+    ("conv_forward", partial(students.conv_forward, mistake="bias missing"), "bias missing"),
+    ("conv_forward", partial(students.conv_forward, mistake="stride ignored"), "stride ignored"),
+    ("conv_forward", partial(students.conv_forward, mistake="padding missing"), "padding missing"),
+    ("conv_forward", partial(students.conv_forward, mistake="padding on the height axis only"),
+     "padding on the height axis only"),
+    ("conv_forward", partial(students.conv_forward, mistake="padding on the width axis only"),
+     "padding on the width axis only"),
+    ("conv_forward", partial(students.conv_forward, mistake="rounded up"), "output size rounded up"),
+    ("conv_backward", partial(students.conv_backward, mistake="dx overwritten"),
+     "gradient overwritten instead of accumulated (dx)"),
+    ("conv_backward", partial(students.conv_backward, mistake="dw overwritten"),
+     "gradient overwritten instead of accumulated (dw)"),
+    ("conv_backward", partial(students.conv_backward, mistake="dx not cropped"),
+     "dx not cropped back from the padded input"),
+    ("conv_backward", partial(students.conv_backward, mistake="db wrong axes"),
+     "db summed over the wrong axes"),
+    ("max_pool_backward", partial(students.max_pool_backward, mistake="spread"),
+     "max-pool gradient spread over the window"),
+    ("max_pool_backward", partial(students.max_pool_backward, mistake="overwritten"),
+     "max-pool gradient overwritten where windows overlap"),
+    ("avg_pool_backward", partial(students.avg_pool_backward, mistake="not divided"),
+     "average-pool gradient not divided by the window size"),
+]
+
+
+@pytest.mark.parametrize(("task", "fn", "name"), MISTAKES, ids=[m[2] for m in MISTAKES])
+def test_each_known_mistake_loses_points_and_is_named(task, fn, name, capsys):
+    assert checks.grade(task, fn, points=10, seed=0) < 10
+    graded = capsys.readouterr().out
+    getattr(checks, f"check_{task}")(fn)
+    checked = capsys.readouterr().out
+    assert f"likely mistake: {name}" in graded + checked
+
+
+def test_float_output_size_is_explained(capsys):
+    def conv_with_slash(x, w, b, conv_param):
+        h = 1 + (x.shape[2] + 2 * conv_param["pad"] - w.shape[2]) / conv_param["stride"]
+        return np.zeros((x.shape[0], w.shape[0], h, h)), None
+
+    checks.check_conv_forward(conv_with_slash)
+    assert "floor division `//`" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("task", sorted(TASKS))
+def test_not_implemented_is_a_clear_message_not_a_traceback(task, capsys):
+    def stub(*args):
+        raise NotImplementedError()
+
+    check = getattr(checks, f"check_{task}")
+    check(stub)
+    out = capsys.readouterr()
+    assert "not implemented yet" in out.out and "Traceback" not in out.out + out.err
+    assert checks.grade(task, stub, points=3, seed=0) == 0
+
+
+@pytest.mark.parametrize("returned", [None, 3.0, [[1.0]], (np.zeros(2),), "text"])
+def test_odd_return_values_are_explained(returned, capsys):
+    def odd(*args):
+        return returned
+
+    checks.check_conv_forward(odd)
+    checks.check_conv_backward(odd)
+    out = capsys.readouterr()
+    assert "0/" in out.out and not out.err
+
+
+def test_checks_write_nothing_to_stderr(capsys):
+    def noisy(x, w, b, conv_param):
+        import sys
+        import warnings
+
+        print("debug", file=sys.stderr)
+        warnings.warn("careful", stacklevel=1)
+        np.log(-np.ones(1))
+        return conv_forward_fast(x, w, b, conv_param)
+
+    assert checks.grade("conv_forward", noisy, points=4, seed=1) == 4
+    assert capsys.readouterr().err == ""
+
+
+def test_backward_feedback_tells_a_forward_bug_from_a_backward_bug(capsys):
+    flipped = partial(students.conv_forward, mistake="kernel flipped")
+
+    def consistent_with_flipped_forward(dout, cache):
+        x, w, b, p = cache
+        dx, dw, db = conv_backward_fast(dout, conv_forward_fast(x, w[:, :, ::-1, ::-1], b, p)[1])
+        return dx, dw[:, :, ::-1, ::-1], db
+
+    checks.check_conv_backward(consistent_with_flipped_forward, forward=flipped)
+    assert "the bug is in your forward pass" in capsys.readouterr().out
+    checks.check_conv_backward(partial(students.conv_backward, mistake="dx overwritten"),
+                               forward=students.conv_forward)
+    assert "the bug is in the backward pass" in capsys.readouterr().out
