@@ -25,5 +25,8 @@ lint: $(STAMP)
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
 
+release: $(STAMP)
+	$(PYTHON) -m grader release
+
 bench: $(STAMP)
 	$(PYTHON) -m conv_lib.bench

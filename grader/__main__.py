@@ -69,9 +69,13 @@ def _demo(args):
 
 
 def _release(args):
-    from .course import release
+    from .course import WorkWouldBeLost, release
 
-    destination = release(args.out)
+    try:
+        destination = release(args.out, force=args.force)
+    except WorkWouldBeLost as error:
+        print(f"release stopped: {error}", file=sys.stderr)
+        return 1
     print(f"released the student notebooks into {destination}")
     return 0
 
@@ -84,6 +88,8 @@ def build_parser():
 
     release = commands.add_parser("release", help="regenerate notebooks/ from solutions/")
     release.add_argument("--out", default=str(REPO / "notebooks"), help="where the release goes")
+    release.add_argument("--force", action="store_true",
+                         help="replace notebooks there even if they hold someone's work")
     release.set_defaults(run=_release)
 
     grade = commands.add_parser("autograde", help="grade a whole class")

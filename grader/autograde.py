@@ -119,6 +119,30 @@ def grade_student(work, course, seed, limits, graded_assignments):
     return result
 
 
+def failed_student(work, graded_assignments, error):
+    """Rows with status "error" and a feedback page that says why, for a student
+    whose grading broke down outside the sandbox (a bug of ours, never theirs)."""
+    result = StudentResult(work.student)
+    message = f"Could not be graded: {type(error).__name__}: {error}"
+    for assignment in graded_assignments:
+        for name, course_nb in _course_notebooks(assignment).items():
+            cells = graded_cells(course_nb)
+            result.rows += [[work.student, assignment, name, g, 0.0 if kind == "test" else "", p,
+                             "error"] for g, p, kind in cells]
+            manual = [(g, p) for g, p, kind in cells if kind == "manual"]
+            result.pages[(assignment, name)] = feedback.page(
+                work.student, assignment, name, [], manual, [], error=message)
+    result.warnings.append(f"{work.student}: {message}")
+    return result
+
+
+def _grade_safely(work, course, seed, limits, graded_assignments):
+    try:
+        return grade_student(work, course, seed, limits, graded_assignments)
+    except Exception as error:  # noqa: BLE001 - one student's trouble must not stop the class
+        return failed_student(work, graded_assignments, error)
+
+
 _POOL_STATE = {}
 
 
@@ -129,7 +153,7 @@ def _init_pool(course):
 
 
 def _pool_grade(work, seed, limits, graded_assignments):
-    return grade_student(work, _POOL_STATE.get("course"), seed, limits, graded_assignments)
+    return _grade_safely(work, _POOL_STATE.get("course"), seed, limits, graded_assignments)
 
 
 def autograde(submissions, out, jobs=1, db_url=None, seed=None, assignment=None,
@@ -159,7 +183,7 @@ def _run(works, course, seed, limits, graded, jobs, progress):
     results = []
     if jobs <= 1:
         for work in works:
-            results.append(grade_student(work, course, seed, limits, graded))
+            results.append(_grade_safely(work, course, seed, limits, graded))
             bar.update()
     else:
         # fork: the pool inherits nbgrader and numpy already imported (seconds saved per process)
@@ -168,7 +192,11 @@ def _run(works, course, seed, limits, graded, jobs, progress):
                                  initargs=(course,)) as pool:
             futures = [pool.submit(_pool_grade, w, seed, limits, graded) for w in works]
             for future in as_completed(futures):
-                results.append(future.result())
+                try:
+                    results.append(future.result())
+                except Exception as error:  # noqa: BLE001 - e.g. the pool process was killed
+                    work = works[futures.index(future)]
+                    results.append(failed_student(work, graded, error))
                 bar.update()
     bar.close()
     return sorted(results, key=lambda r: r.student)
@@ -195,7 +223,8 @@ def summary(results):
     for result in results:
         row, total, possible = [result.student], 0.0, 0.0
         for assignment in graded:
-            mine = [r for r in result.rows if r[1] == assignment and r[6] != "needs manual grading"]
+            # Written answers (score left blank for the instructor) do not count here.
+            mine = [r for r in result.rows if r[1] == assignment and r[4] != ""]
             earned = sum(float(r[4] or 0) for r in mine)
             best = sum(float(r[5]) for r in mine)
             broken = any(r[6] in ("error", "missing") for r in mine)

@@ -129,6 +129,9 @@ def _own_forward_hint(task, verdict, backward, forward):
 
 def report(title, verdicts, show_passes=True):
     passed = sum(v.passed for v in verdicts)
+    shared = judging.common_problem(verdicts)
+    if shared:
+        return f"{title}: 0/{len(verdicts)} cases passed: {shared}"
     lines = []
     for v in verdicts:
         if v.passed:

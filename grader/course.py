@@ -44,6 +44,7 @@ def _api(config):
     from nbgrader.apps import NbGraderAPI
 
     _quiet_nbgrader()
+    os.environ["PATH"] = environment_path()  # nbgrader runs `alembic` as a subprocess
     api = NbGraderAPI(config=config)
     api.log.setLevel(logging.ERROR)
     return api
@@ -54,13 +55,46 @@ def assignments():
     return sorted(p.name for p in SOURCE.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
 
 
-def release(destination=RELEASE):
+def _holds_work(path):
+    """Does a notebook hold someone's work: outputs, or a solution cell filled in?"""
+    import nbformat
+
+    try:
+        notebook = nbformat.read(path, as_version=4)
+    except Exception:  # noqa: BLE001 - unreadable: not ours to judge, so keep it
+        return True
+    for cell in notebook.cells:
+        if cell.get("outputs"):
+            return True
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution") and cell.cell_type == "code" and "NotImplementedError" not in cell.source:
+            return True
+    return False
+
+
+class WorkWouldBeLost(RuntimeError):
+    pass
+
+
+def release(destination=RELEASE, force=False):
     """Regenerate the student notebooks from solutions/ with nbgrader generate_assignment.
 
     Runs in a scratch course directory so the repository's gradebook is never touched,
-    then replaces each ``destination/<assignment>`` folder.
+    then replaces each ``destination/<assignment>`` folder. A notebook there that holds
+    work (outputs, or filled-in solution cells) is never replaced unless ``force``.
     """
     import tempfile
+
+    destination = Path(destination)
+    if not force:
+        busy = [p for a in assignments() for p in sorted((destination / a).glob("*.ipynb"))
+                if _holds_work(p)]
+        if busy:
+            raise WorkWouldBeLost(
+                "these notebooks hold work (outputs or filled-in solutions) that a release "
+                "would overwrite:\n  " + "\n  ".join(str(p) for p in busy)
+                + "\nMove them elsewhere, or release with --force to replace them."
+            )
 
     with tempfile.TemporaryDirectory(prefix="release-") as scratch:
         root = Path(scratch)
@@ -70,7 +104,6 @@ def release(destination=RELEASE):
             result = api.generate_assignment(assignment)
             if not result["success"]:
                 raise RuntimeError(f"nbgrader could not release {assignment}:\n{result['log']}")
-        destination = Path(destination)
         for assignment in assignments():
             target = destination / assignment
             if target.exists():
@@ -169,4 +202,5 @@ def environment_path():
     import sys
 
     bin_dir = str(Path(sys.executable).parent)
-    return os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
+    path = os.environ.get("PATH", "")
+    return path if path.split(os.pathsep)[0] == bin_dir else os.pathsep.join([bin_dir, path])

@@ -7,6 +7,8 @@ instructor. They never show test code, hidden or not.
 
 import html
 
+from .judge import common_problem
+
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; color: #222; }
 h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; margin-top: 1.6rem; }
@@ -32,7 +34,10 @@ def _task_section(entry):
         f"<p>{passed} of {len(verdicts)} cases passed (public and hidden).</p>",
     ]
     failing = [v for v in verdicts if not v.passed]
-    if failing:
+    shared = common_problem(verdicts)
+    if shared:
+        parts.append(f"<p class='bad'>Every case: {_escape(shared)}</p>")
+    elif failing:
         rows = "".join(
             f"<tr><td>{_escape(v.case.label)}</td><td>{_escape(v.case.describe())}</td>"
             f"<td>{'<br>'.join(_escape(p) for p in v.problems)}</td></tr>"

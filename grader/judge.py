@@ -117,11 +117,23 @@ def judge(task, case, returned):
     return Verdict(case, not problems, problems)
 
 
+NOT_IMPLEMENTED = "not implemented yet: replace `raise NotImplementedError()` with your code"
+
+
+def common_problem(verdicts):
+    """The one problem every case shares when all of them fail the same way
+    (say, not implemented yet), so it can be said once instead of per case."""
+    problems = {tuple(v.problems) for v in verdicts}
+    if verdicts and not any(v.passed for v in verdicts) and len(problems) == 1:
+        only = problems.pop()
+        return only[0] if len(only) == 1 else None
+    return None
+
+
 def judge_error(case, error_type, message, where):
     """The verdict when the function raised instead of returning."""
     if error_type == "NotImplementedError":
-        return Verdict(case, False, ["not implemented yet: replace `raise NotImplementedError()` "
-                                     "with your code"])
+        return Verdict(case, False, [NOT_IMPLEMENTED])
     line = f"raised {error_type}: {message}" + (f" ({where})" if where else "")
     problems = [line]
     if "cannot be interpreted as an integer" in message or "slice indices must be integers" in message:

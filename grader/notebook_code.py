@@ -35,7 +35,9 @@ def prelude(course_notebook):
         statements += [
             ast.unparse(node) for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))
         ]
-    return ["\n".join(statements)] if statements else []
+    # One statement per entry: the worker runs each on its own, so one import that
+    # fails (say, a plotting helper) does not take the others down with it.
+    return statements
 
 
 def student_cells(submission, course_notebook):

@@ -1,0 +1,119 @@
+"""Build the sample class in examples/: ``python examples/build.py``.
+
+Every submission starts from the release notebook (as a real student's would)
+with its solution cells filled in:
+
+- ``ada``: the instructor's solutions: full marks;
+- ``ben``, ``cleo``, ``dev``: the solutions with typical mistakes planted;
+- ``eve``: the untouched release notebooks: zero.
+
+PLANTINGS is also what the tests use to plant each known mistake.
+"""
+
+import copy
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = ROOT / "solutions"
+RELEASE = ROOT / "notebooks"
+EXAMPLES = ROOT / "examples"
+
+
+def _nbgrader(cell):
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def solution_sources(assignment):
+    """{grade_id: source} of every solution code cell in the instructor notebooks,
+    with the BEGIN/END SOLUTION marker lines removed."""
+    sources = {}
+    for path in sorted((SOLUTIONS / assignment).glob("*.ipynb")):
+        for cell in nbformat.read(str(path), as_version=4).cells:
+            meta = _nbgrader(cell)
+            if cell.cell_type == "code" and meta.get("solution") and not meta.get("grade"):
+                lines = [line for line in cell.source.splitlines()
+                         if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")]
+                sources[meta["grade_id"]] = "\n".join(lines)
+    return sources
+
+
+def submission(assignment, notebook, sources=None):
+    """The release notebook with solution cells replaced by ``sources`` {grade_id: code};
+    cells not named keep the release stub."""
+    release = nbformat.read(str(RELEASE / assignment / f"{notebook}.ipynb"), as_version=4)
+    result = copy.deepcopy(release)
+    for cell in result.cells:
+        grade_id = _nbgrader(cell).get("grade_id")
+        if sources and grade_id in sources and cell.cell_type == "code":
+            cell.source = sources[grade_id]
+    return result
+
+
+def plant(source, mistake):
+    """Apply one planting: a list of (old, new) text replacements that must all match."""
+    for old, new in PLANTINGS[mistake]["edits"]:
+        if old not in source:
+            raise ValueError(f"planting {mistake!r}: {old!r} not found in the solution")
+        source = source.replace(old, new, 1)
+    return source
+
+
+# mistake name -> the solution cell it goes into, the text edits (checked against the
+# solution notebooks' code), and, when it differs from the name, the words the feedback
+# must use to name it.
+PLANTINGS = {
+    "max-pool gradient spread over the window": {
+        "function": "max_pool_backward_naive",
+        "edits": [("dx[n, c, i * S + p, j * S + q] += dout[n, c, i, j]",
+                   "dx[n, c, i * S:i * S + PH, j * S:j * S + PW] += dout[n, c, i, j]")],
+    },
+    "max-pool gradient overwritten where windows overlap": {
+        "function": "max_pool_backward_naive",
+        "edits": [("dx[n, c, i * S + p, j * S + q] += dout[n, c, i, j]",
+                   "dx[n, c, i * S + p, j * S + q] = dout[n, c, i, j]")],
+    },
+    "average-pool gradient not divided by the window size": {
+        "function": "avg_pool_backward_naive",
+        "edits": [("+= dout[n, c, i, j] / (PH * PW)", "+= dout[n, c, i, j]")],
+    },
+    "bias missing (im2col)": {
+        "function": "conv_forward_im2col",
+        "edits": [("out = w.reshape(F, -1) @ cols + b[:, None]", "out = w.reshape(F, -1) @ cols")],
+        "feedback": "bias missing",
+    },
+}
+
+SAMPLE_CLASS = {
+    "ada": [],
+    "ben": [],
+    "cleo": [],
+    "dev": [],
+    "eve": None,  # untouched release notebooks
+}
+
+
+def assignments():
+    return sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir())
+
+
+def build(target=EXAMPLES):
+    for student, mistakes in SAMPLE_CLASS.items():
+        for assignment in assignments():
+            sources = None if mistakes is None else solution_sources(assignment)
+            for mistake in mistakes or []:
+                grade_id = PLANTINGS[mistake]["function"]
+                if sources and grade_id in sources:
+                    sources[grade_id] = plant(sources[grade_id], mistake)
+            for path in sorted((RELEASE / assignment).glob("*.ipynb")):
+                notebook = submission(assignment, path.stem, sources)
+                out = Path(target) / student / assignment / path.name
+                out.parent.mkdir(parents=True, exist_ok=True)
+                nbformat.write(notebook, str(out))
+    return target
+
+
+if __name__ == "__main__":
+    print(f"built the sample class in {build(Path(sys.argv[1]) if len(sys.argv) > 1 else EXAMPLES)}")
