@@ -1,0 +1,133 @@
+"""The course notebooks: they run, their release is current, and nbgrader's own
+autograde gives the solutions full marks and the untouched release zero."""
+
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from grader import course
+from grader.tasks import ASSIGNMENTS
+
+from .conftest import load_sample_class_builder
+
+REPO = Path(__file__).resolve().parent.parent
+SOLUTION_NOTEBOOKS = sorted((REPO / "solutions").glob("*/*.ipynb"))
+
+
+def _nbgrader(cell):
+    return cell.metadata.get("nbgrader", {})
+
+
+def test_the_course_has_its_five_assignments():
+    assert course.assignments() == sorted(ASSIGNMENTS)
+    assert [p.parent.name for p in SOLUTION_NOTEBOOKS] == sorted(ASSIGNMENTS)
+
+
+@pytest.mark.parametrize("path", SOLUTION_NOTEBOOKS, ids=lambda p: p.parent.name)
+def test_solution_notebook_runs_top_to_bottom_quickly_and_cleanly(path):
+    notebook = nbformat.read(str(path), as_version=4)
+    start = time.perf_counter()
+    NotebookClient(notebook, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    assert time.perf_counter() - start < 120
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        stderr = [o.get("text", "") for o in cell.outputs if o.get("name") == "stderr"]
+        assert not stderr, f"stderr in a cell of {path.name}: {stderr[0][:200]}"
+        meta = _nbgrader(cell)
+        if meta.get("grade"):  # a test cell ends with the points earned: all of them
+            results = [o for o in cell.outputs if o.output_type == "execute_result"]
+            assert float(results[-1]["data"]["text/plain"]) == meta["points"], meta["grade_id"]
+        if meta.get("grade_id", "").startswith("check_"):
+            text = "".join(o.get("text", "") for o in cell.outputs)
+            assert "all passed" in text, f"{meta['grade_id']}: {text[:300]}"
+
+
+def test_every_task_has_solution_check_and_test_cells_in_order():
+    for path in SOLUTION_NOTEBOOKS:
+        cells = nbformat.read(str(path), as_version=4).cells
+        ids = [_nbgrader(c).get("grade_id") for c in cells]
+        for task in ASSIGNMENTS[path.parent.name]:
+            from grader.tasks import TASKS
+
+            function = TASKS[task].function
+            assert function in ids, f"{path.name}: no solution cell {function}"
+            at = ids.index(function)
+            assert ids[at + 1:at + 3] == [f"check_{task}", f"test_{task}"], path.name
+            solution = cells[at]
+            assert solution.source.lstrip().startswith(f"def {function}(")
+            assert "### BEGIN SOLUTION" in solution.source
+            assert "### BEGIN HIDDEN TESTS" in cells[at + 2].source
+        assert any(i and i.startswith("question_") for i in ids), f"{path.name}: no written question"
+
+
+def test_release_is_exactly_what_generate_assignment_makes(tmp_path):
+    course.release(tmp_path)
+    for path in SOLUTION_NOTEBOOKS:
+        relative = path.relative_to(REPO / "solutions")
+        fresh = nbformat.read(str(tmp_path / relative), as_version=4)
+        shipped = nbformat.read(str(REPO / "notebooks" / relative), as_version=4)
+        assert fresh == shipped, f"notebooks/{relative} is stale: run `make release`"
+        assert not any(c.get("outputs") for c in shipped.cells), "released notebooks carry no outputs"
+        assert "### BEGIN SOLUTION" not in str(shipped) and "BEGIN HIDDEN TESTS" not in str(shipped)
+
+
+def test_release_refuses_to_overwrite_a_notebook_holding_work(tmp_path):
+    course.release(tmp_path)
+    worked = next(tmp_path.glob("03_pooling/*.ipynb"))
+    notebook = nbformat.read(str(worked), as_version=4)
+    solution = next(c for c in notebook.cells if _nbgrader(c).get("solution") and c.cell_type == "code")
+    solution.source = "def max_pool_forward_naive(x, pool_param):\n    return my_work"
+    nbformat.write(notebook, str(worked))
+    with pytest.raises(course.WorkWouldBeLost, match=worked.name):
+        course.release(tmp_path)
+    assert "my_work" in worked.read_text()
+    course.release(tmp_path, force=True)
+    assert "my_work" not in worked.read_text()
+
+
+@pytest.fixture(scope="module")
+def nbgrader_autograded(tmp_path_factory):
+    """nbgrader's own autograde, executing the notebooks, on a full-marks student
+    and on one who submitted the untouched release."""
+    build = load_sample_class_builder()
+    root = tmp_path_factory.mktemp("nbgrader-course")
+    import shutil
+
+    shutil.copytree(REPO / "solutions", root / "source")
+    api = course._api(course._config(root, f"sqlite:///{root / 'gradebook.db'}", execute=True))
+    scores = {}
+    for assignment in course.assignments():
+        assert api.generate_assignment(assignment)["success"]
+        sources = build.solution_sources(assignment)
+        for student, filled in (("ada", sources), ("eve", None)):
+            for path in sorted((REPO / "notebooks" / assignment).glob("*.ipynb")):
+                target = root / "submitted" / student / assignment / path.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                nbformat.write(build.submission(assignment, path.stem, filled), str(target))
+            result = api.autograde(assignment, student)
+            assert result["success"], result.get("log")
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
+        for assignment in course.assignments():
+            for student in ("ada", "eve"):
+                submission = gradebook.find_submission(assignment, student)
+                scores[assignment, student] = (submission.code_score, submission.max_code_score)
+    return scores
+
+
+@pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
+def test_nbgrader_autograde_gives_the_solutions_full_marks(nbgrader_autograded, assignment):
+    score, best = nbgrader_autograded[assignment, "ada"]
+    assert best > 0 and score == best
+
+
+@pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
+def test_nbgrader_autograde_gives_the_untouched_release_zero(nbgrader_autograded, assignment):
+    score, best = nbgrader_autograded[assignment, "eve"]
+    assert best > 0 and score == 0
