@@ -14,13 +14,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PYTHON) -m conv_lib.bench --quick
+	$(PYTHON) -m grader demo
 
 test: $(STAMP)
 	$(PYTHON) -m pytest
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check conv_lib grader tests
+	$(VENV)/bin/ruff check conv_lib grader tests examples/build.py
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/

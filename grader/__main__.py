@@ -9,6 +9,8 @@
 
 import argparse
 import os
+import re
+import secrets
 import sys
 import tempfile
 import time
@@ -16,16 +18,22 @@ from pathlib import Path
 
 from .course import REPO, environment_path
 
-EXAMPLES = REPO / "examples"
+EXAMPLES = REPO / "examples" / "submitted"
 
 
 def _autograde(args):
     from .autograde import autograde, summary
 
+    from .submissions import SubmissionError
+
     started = time.perf_counter()
-    results, seed = autograde(args.submissions, args.out, jobs=args.jobs, db_url=args.db,
-                              seed=args.seed, assignment=args.assignment,
-                              progress=not args.no_progress)
+    try:
+        results, seed = autograde(args.submissions, args.out, jobs=args.jobs, db_url=args.db,
+                                  seed=args.seed, assignment=args.assignment,
+                                  progress=not args.no_progress)
+    except SubmissionError as error:  # nothing could be graded: say why, exit non-zero
+        print(f"autograde: {error}", file=sys.stderr)
+        return 2
     print(summary(results))
     for result in results:
         for warning in result.warnings:
@@ -52,7 +60,8 @@ def _export(args):
         if path.stem in course_notebooks:
             work.notebooks[(course_notebooks[path.stem], path.stem)] = path
     graded = sorted({a for a, _ in work.notebooks}) or sorted(set(course_notebooks.values()))
-    seed = args.seed if args.seed is not None else 0
+    # Without --seed the hidden cases are fresh for every run, as in autograde.
+    seed = args.seed if args.seed is not None else secrets.randbits(32)
     result = grade_student(work, None, seed, None, graded)
     gradescope.write(result, args.out, visibility=args.visibility, seed=seed)
     print(f"wrote {args.out}: {sum(float(r[4] or 0) for r in result.rows):g} points")
@@ -65,7 +74,13 @@ def _demo(args):
           f"(one full-marks notebook set, three with typical mistakes, one empty):\n")
     demo_args = argparse.Namespace(submissions=EXAMPLES, out=out, jobs=args.jobs, db=None,
                                    seed=args.seed, assignment=None, no_progress=args.no_progress)
-    return _autograde(demo_args)
+    code = _autograde(demo_args)
+    print("\nMistakes the feedback names:")
+    for student in sorted(p.name for p in (out / "feedback").iterdir()):
+        pages = "".join(p.read_text(encoding="utf-8") for p in (out / "feedback" / student).rglob("*.html"))
+        named = sorted(set(re.findall(r"likely mistake: ([^.]+)\.", pages)))
+        print(f"  {student}: {'; '.join(named) if named else '(none)'}")
+    return code
 
 
 def _release(args):

@@ -13,6 +13,7 @@ import hashlib
 import multiprocessing
 import secrets
 import tempfile
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,7 @@ class StudentResult:
     pages: dict = field(default_factory=dict)  # (assignment, notebook) -> html
     warnings: list = field(default_factory=list)  # for the instructor
     reports: dict = field(default_factory=dict)  # (assignment, notebook, grade_id) -> text
+    seconds: float = 0.0  # wall time spent grading this student
 
 
 def student_seed(seed, student, assignment):
@@ -94,6 +96,7 @@ def grade_notebook(student, assignment, name, course_nb, path, seed, limits):
 
 def grade_student(work, course, seed, limits, graded_assignments):
     """Everything for one student; runs in a pool process."""
+    start = time.perf_counter()
     result = StudentResult(work.student)
     for assignment in graded_assignments:
         submitted = {nb: p for (a, nb), p in work.notebooks.items() if a == assignment}
@@ -116,6 +119,7 @@ def grade_student(work, course, seed, limits, graded_assignments):
                                        f"this submission in the gradebook: {problem}")
             else:
                 course.record(work.student, assignment, recorded_scores)
+    result.seconds = time.perf_counter() - start
     return result
 
 

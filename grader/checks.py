@@ -17,6 +17,7 @@ import contextlib
 import io
 import os
 import traceback
+import types
 import warnings
 
 import numpy as np
@@ -144,11 +145,73 @@ def report(title, verdicts, show_passes=True):
     return f"{title}: {passed}/{len(verdicts)} cases passed ({verdict})\n" + "\n".join(lines)
 
 
+def _blocked_functions(task):
+    """{name: module} of the public functions a task's solution may not use."""
+    import importlib
+
+    found = {}
+    for module_name in TASKS[task].blocked:
+        module = importlib.import_module(module_name)
+        for name, obj in vars(module).items():
+            if callable(obj) and not name.startswith("_") and getattr(obj, "__module__", None) == module_name:
+                found[name] = module_name
+    return found
+
+
+def forbidden_uses(task, fn):
+    """The blocked conv_lib functions ``fn`` (or a helper of the student's it calls) uses.
+
+    The autograder switches those modules off, so a solution built on them scores 0
+    there; the checks say so up front instead of showing a pass that will not hold.
+    """
+    blocked = _blocked_functions(task)
+    used, seen = set(), set()
+
+    def walk(function):
+        code = getattr(function, "__code__", None)
+        if code is None or code in seen:
+            return
+        seen.add(code)
+        names, stack = set(), [code]
+        while stack:
+            current = stack.pop()
+            names.update(current.co_names)
+            stack += [c for c in current.co_consts if isinstance(c, types.CodeType)]
+        scope = dict(getattr(function, "__globals__", {}))
+        for name, cell in zip(code.co_freevars, function.__closure__ or ()):
+            try:
+                scope[name] = cell.cell_contents
+            except ValueError:  # an empty cell
+                continue
+            names.add(name)
+        for name in names:
+            target = scope.get(name)
+            if getattr(target, "__module__", None) in blocked.values() or (
+                    target is None and name in blocked):
+                used.add(name)
+            elif isinstance(target, types.FunctionType) and target.__module__ == function.__module__:
+                walk(target)  # a helper the student wrote
+
+    walk(fn)
+    return sorted(used)
+
+
+def _forbidden_message(task, names):
+    listed = ", ".join(f"{n} ({_blocked_functions(task)[n]})" if n in _blocked_functions(task)
+                       else n for n in names)
+    return (f"{TASKS[task].function} uses {listed}, which is switched off when your notebook is "
+            f"graded: the task is to write this yourself. As it stands it scores 0.")
+
+
 def _check(task, fn, forward=None):
     name = TASKS[task].function
     if not callable(fn):
         print(f"{name}: expected a function, got {type(fn).__name__}. Run the cell that "
               f"defines {name} first.")
+        return
+    banned = forbidden_uses(task, fn)
+    if banned:
+        print(_forbidden_message(task, banned))
         return
     verdicts = run(task, fn)
     # Only the first failing backward case gets the (slower) forward-consistency check.
@@ -208,6 +271,11 @@ def grade(task, fn, points, seed=None):
         raise ValueError(f"task must be one of {sorted(TASKS)}, got {task!r}")
     if not callable(fn):
         print(f"{TASKS[task].function} is not a function: 0/{points} points")
+        return 0.0
+    banned = forbidden_uses(task, fn)
+    if banned:
+        print(_forbidden_message(task, banned))
+        print(f"score: 0 / {points} points")
         return 0.0
     verdicts = run(task, fn) + run(task, fn, hidden=True, seed=seed)
     earned = round(points * sum(v.passed for v in verdicts) / len(verdicts), 2)

@@ -57,7 +57,7 @@ def unpack(task, case, returned):
         loss, grads = returned
         if not isinstance(grads, dict):
             return None, f"grads must be a dict of arrays, got {_type_name(grads)}"
-        parts = {"loss": np.asarray(loss) if isinstance(loss, (float, int, np.ndarray)) else loss}
+        parts = {"loss": np.asarray(loss) if isinstance(loss, (float, int, np.number, np.ndarray)) else loss}
         parts.update({f"grads[{k!r}]": grads.get(k) for k in case.inputs["model"]["params"]})
         return parts, None
     names = TASKS[task].parts

@@ -109,6 +109,11 @@ def _no_bias(case):
     return reference.output("conv_forward", case) - case.inputs["b"][None, :, None, None]
 
 
+def _stride_one_windows(case):
+    right = reference.output("conv_forward", case)
+    return _conv(case, stride=1)[0][:, :, :right.shape[2], :right.shape[3]]
+
+
 def _only_if(condition, variant):
     return lambda case: variant(case) if condition(case) else None
 
@@ -129,6 +134,11 @@ CONV_FORWARD = [
         "stride ignored",
         "move the window by `stride` pixels: it starts at row i * stride, column j * stride",
         _equals("out", _only_if(lambda c: _conv_stride(c) != 1, lambda c: _conv(c, stride=1)[0])),
+    ),
+    Mistake(  # the right output size, but every window read at stride 1
+        "stride ignored",
+        "window (i, j) starts at row i * stride and column j * stride, not at (i, j)",
+        _equals("out", _only_if(lambda c: _conv_stride(c) != 1, _stride_one_windows)),
     ),
     Mistake(
         "padding missing",

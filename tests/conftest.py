@@ -20,3 +20,20 @@ def load_sample_class_builder():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def define_solution(assignment, function, source=None):
+    """Run a course notebook's imports and one of its solution cells (the instructor's,
+    or ``source``); return the function it defines."""
+    import nbformat
+
+    from grader import notebook_code
+
+    build = load_sample_class_builder()
+    course_nb = nbformat.read(str(next((build.SOLUTIONS / assignment).glob("*.ipynb"))),
+                              as_version=4)
+    namespace = {}
+    for statement in notebook_code.prelude(course_nb):
+        exec(statement, namespace)
+    exec(source or build.solution_sources(assignment)[function], namespace)
+    return namespace[function]

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from conv_lib import (
-    ThreeLayerConvNet,
     avg_pool_backward_fast,
     avg_pool_forward_fast,
     conv_backward_fast,
@@ -20,12 +19,9 @@ from grader import checks, reference
 from grader.tasks import TASKS
 
 from . import students
+from .conftest import define_solution
 
 SEEDS = range(25)
-
-
-def convnet_loss(model, X, y=None):
-    return ThreeLayerConvNet.loss(model, X, y)
 
 
 def conv_forward_im2col(x, w, b, conv_param):
@@ -45,8 +41,10 @@ CORRECT = {
     "max_pool_backward": students.max_pool_backward,
     "avg_pool_backward": students.avg_pool_backward,
     "conv_forward_im2col": conv_forward_im2col,
-    "convnet_loss": convnet_loss,
+    # The instructor's solution from notebook 5, built from conv_lib's layers.
+    "convnet_loss": define_solution("05_convnet", "convnet_loss"),
 }
+# conv_lib's own layers: the reference must pass its own judge.
 FAST = {
     "conv_forward": conv_forward_fast,
     "conv_backward": conv_backward_fast,
@@ -82,8 +80,17 @@ def test_loop_solutions_earn_full_marks(task, capsys):
 
 
 @pytest.mark.parametrize("task", sorted(FAST))
-def test_vectorised_solutions_earn_full_marks(task):
-    assert checks.grade(task, FAST[task], points=5, seed=7) == 5
+def test_the_reference_passes_its_own_judge(task):
+    verdicts = checks.run(task, FAST[task]) + checks.run(task, FAST[task], hidden=True, seed=7)
+    assert all(v.passed for v in verdicts)
+
+
+@pytest.mark.parametrize(("task", "fn"), [
+    ("conv_forward", students.conv_forward_vectorised),
+    ("max_pool_forward", students.max_pool_forward_vectorised),
+])
+def test_vectorised_solutions_earn_full_marks(task, fn):
+    assert checks.grade(task, fn, points=5, seed=7) == 5
 
 
 def test_hidden_cases_repeat_for_a_seed_and_change_between_seeds():
@@ -197,7 +204,7 @@ def test_checks_write_nothing_to_stderr(capsys):
         print("debug", file=sys.stderr)
         warnings.warn("careful", stacklevel=1)
         np.log(-np.ones(1))
-        return conv_forward_fast(x, w, b, conv_param)
+        return students.conv_forward(x, w, b, conv_param)
 
     assert checks.grade("conv_forward", noisy, points=4, seed=1) == 4
     assert capsys.readouterr().err == ""
@@ -208,7 +215,7 @@ def test_backward_feedback_tells_a_forward_bug_from_a_backward_bug(capsys):
 
     def consistent_with_flipped_forward(dout, cache):
         x, w, b, p = cache
-        dx, dw, db = conv_backward_fast(dout, conv_forward_fast(x, w[:, :, ::-1, ::-1], b, p)[1])
+        dx, dw, db = students.conv_backward(dout, (x, w[:, :, ::-1, ::-1], b, p))
         return dx, dw[:, :, ::-1, ::-1], db
 
     checks.check_conv_backward(consistent_with_flipped_forward, forward=flipped)
@@ -216,3 +223,22 @@ def test_backward_feedback_tells_a_forward_bug_from_a_backward_bug(capsys):
     checks.check_conv_backward(partial(students.conv_backward, mistake="dx overwritten"),
                                forward=students.conv_forward)
     assert "the bug is in the backward pass" in capsys.readouterr().out
+
+
+def test_a_naive_function_built_on_the_fast_layers_is_flagged_before_grading(capsys):
+    def conv_forward_naive(x, w, b, conv_param):
+        return conv_forward_fast(x, w, b, conv_param)
+
+    def helper(x, p):
+        return max_pool_forward_fast(x, p)
+
+    def max_pool_forward_naive(x, pool_param):
+        return helper(x, pool_param)
+
+    checks.check_conv_forward(conv_forward_naive)
+    assert "uses conv_forward_fast (conv_lib.conv), which is switched off" in capsys.readouterr().out
+    assert checks.grade("max_pool_forward", max_pool_forward_naive, points=5, seed=0) == 0
+    assert "uses max_pool_forward_fast" in capsys.readouterr().out
+    # im2col is the tool of the im2col task, not a forbidden shortcut there.
+    assert checks.forbidden_uses("conv_forward_im2col", conv_forward_im2col) == []
+    assert checks.forbidden_uses("conv_forward_im2col", conv_forward_naive) == ["conv_forward_fast"]
