@@ -1,4 +1,4 @@
-"""Build the sample class in examples/: ``python examples/build.py``.
+"""Build the sample class in examples/submitted/: ``python examples/build.py``.
 
 Every submission starts from the release notebook (as a real student's would)
 with its solution cells filled in:
@@ -19,7 +19,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 RELEASE = ROOT / "notebooks"
-EXAMPLES = ROOT / "examples"
+EXAMPLES = ROOT / "examples" / "submitted"
 
 
 def _nbgrader(cell):
@@ -65,6 +65,51 @@ def plant(source, mistake):
 # solution notebooks' code), and, when it differs from the name, the words the feedback
 # must use to name it.
 PLANTINGS = {
+    "kernel flipped": {
+        "function": "conv_forward_naive",
+        "edits": [("np.sum(window * w[f])", "np.sum(window * w[f, :, ::-1, ::-1])")],
+    },
+    "bias missing": {
+        "function": "conv_forward_naive",
+        "edits": [("np.sum(window * w[f]) + b[f]", "np.sum(window * w[f])")],
+    },
+    "stride ignored": {
+        "function": "conv_forward_naive",
+        "edits": [("window = x_pad[n, :, i * S:i * S + HH, j * S:j * S + WW]",
+                   "window = x_pad[n, :, i:i + HH, j:j + WW]")],
+    },
+    "padding missing": {
+        "function": "conv_forward_naive",
+        "edits": [("x_pad = np.pad(x, ((0, 0), (0, 0), (P, P), (P, P)), mode=\"constant\")",
+                   "x_pad = x"),
+                  ("H_out = 1 + (H + 2 * P - HH) // S", "H_out = 1 + (H - HH) // S"),
+                  ("W_out = 1 + (W + 2 * P - WW) // S", "W_out = 1 + (W - WW) // S")],
+    },
+    "padding on the height axis only": {
+        "function": "conv_forward_naive",
+        "edits": [("(P, P), (P, P)), mode", "(P, P), (0, 0)), mode"),
+                  ("W_out = 1 + (W + 2 * P - WW) // S", "W_out = 1 + (W - WW) // S")],
+    },
+    "output size rounded up": {
+        "function": "conv_forward_naive",
+        "edits": [("x_pad = np.pad(x, ((0, 0), (0, 0), (P, P), (P, P)), mode=\"constant\")",
+                   "x_pad = np.pad(x, ((0, 0), (0, 0), (P, P + S), (P, P + S)))"),
+                  ("H_out = 1 + (H + 2 * P - HH) // S", "H_out = 1 - (-(H + 2 * P - HH) // S)"),
+                  ("W_out = 1 + (W + 2 * P - WW) // S", "W_out = 1 - (-(W + 2 * P - WW) // S)")],
+    },
+    "gradient overwritten instead of accumulated (dx)": {
+        "function": "conv_backward_naive",
+        "edits": [("dx_pad[n, :, rows, cols] += dout[n, f, i, j] * w[f]",
+                   "dx_pad[n, :, rows, cols] = dout[n, f, i, j] * w[f]")],
+    },
+    "dx not cropped back from the padded input": {
+        "function": "conv_backward_naive",
+        "edits": [("dx = dx_pad[:, :, P:P + H, P:P + W]", "dx = dx_pad")],
+    },
+    "db summed over the wrong axes": {
+        "function": "conv_backward_naive",
+        "edits": [("db = dout.sum(axis=(0, 2, 3))", "db = dout.sum(axis=(0, 1, 2))")],
+    },
     "max-pool gradient spread over the window": {
         "function": "max_pool_backward_naive",
         "edits": [("dx[n, c, i * S + p, j * S + q] += dout[n, c, i, j]",
@@ -79,6 +124,10 @@ PLANTINGS = {
         "function": "avg_pool_backward_naive",
         "edits": [("+= dout[n, c, i, j] / (PH * PW)", "+= dout[n, c, i, j]")],
     },
+    "regularisation missing from the loss": {
+        "function": "convnet_loss",
+        "edits": [("    loss += 0.5 * model.reg * sum(float(np.sum(p[k] * p[k])) for k in weights)\n", "")],
+    },
     "bias missing (im2col)": {
         "function": "conv_forward_im2col",
         "edits": [("out = w.reshape(F, -1) @ cols + b[:, None]", "out = w.reshape(F, -1) @ cols")],
@@ -88,9 +137,13 @@ PLANTINGS = {
 
 SAMPLE_CLASS = {
     "ada": [],
-    "ben": [],
-    "cleo": [],
-    "dev": [],
+    "ben": ["kernel flipped", "gradient overwritten instead of accumulated (dx)",
+            "max-pool gradient spread over the window"],
+    "cleo": ["bias missing", "dx not cropped back from the padded input",
+             "average-pool gradient not divided by the window size", "bias missing (im2col)"],
+    "dev": ["output size rounded up", "db summed over the wrong axes",
+            "max-pool gradient overwritten where windows overlap",
+            "regularisation missing from the loss"],
     "eve": None,  # untouched release notebooks
 }
 
