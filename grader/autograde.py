@@ -79,6 +79,7 @@ def grade_notebook(student, assignment, name, course_nb, path, seed, limits):
         notebook_code.prelude(course_nb), notebook_code.student_cells(submission, course_nb),
         tasks, seed, limits,
     )
+    notes = notebook_code.notes_on_cells(submission, course_nb) + result.notes
     points = dict(tests)
     entries, scores, reports = [], {}, {}
     for task in tasks:
@@ -89,8 +90,8 @@ def grade_notebook(student, assignment, name, course_nb, path, seed, limits):
         entries.append({"function": TASKS[task].function, "score": score,
                         "max_score": points[grade_id], "verdicts": verdicts})
         reports[grade_id] = "\n".join(
-            [report(TASKS[task].function, verdicts, show_passes=False)] + result.notes)
-    page = feedback.page(student, assignment, name, entries, manual, result.notes)
+            [report(TASKS[task].function, verdicts, show_passes=False)] + notes)
+    page = feedback.page(student, assignment, name, entries, manual, notes)
     return rows("graded", scores), page, scores, reports
 
 

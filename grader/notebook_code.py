@@ -63,3 +63,40 @@ def read(path):
     except Exception as error:  # nbformat raises many kinds for a broken file
         raise ValueError(f"{path.name} is not a readable notebook: {type(error).__name__}: "
                          f"{str(error).splitlines()[0] if str(error) else ''}") from error
+
+
+def _without_hidden_tests(source):
+    """A test cell as students receive it: the release drops the hidden-test block."""
+    kept, hidden = [], False
+    for line in source.splitlines():
+        if line.strip() == "### BEGIN HIDDEN TESTS":
+            hidden = True
+        elif line.strip() == "### END HIDDEN TESTS":
+            hidden = False
+        elif not hidden:
+            kept.append(line)
+    return "\n".join(kept).strip()
+
+
+def notes_on_cells(submission, course_notebook):
+    """Sentences for the student about cells that grading treats specially:
+    test cells edited or deleted, and code cells they added."""
+    def tests(notebook):
+        return {_nbgrader(c).get("grade_id"): _without_hidden_tests(c.source) for c in notebook.cells
+                if c.cell_type == "code" and _nbgrader(c).get("grade") and not _nbgrader(c).get("solution")}
+
+    theirs, ours = tests(submission), tests(course_notebook)
+    deleted = sorted(set(ours) - set(theirs))
+    edited = sorted(g for g in ours if g in theirs and theirs[g] != ours[g])
+    notes = []
+    if edited or deleted:
+        changed = ", ".join([f"{g} (edited)" for g in edited] + [f"{g} (deleted)" for g in deleted])
+        notes.append(f"Test cells changed in your notebook: {changed}. Grading always uses the "
+                     f"course's own tests, so this neither helps nor hurts.")
+    added = [cell_id for cell_id, _ in student_cells(submission, course_notebook)
+             if cell_id.endswith("(added by you)")]
+    if added:
+        notes.append(f"Cells you added ({', '.join(added)}) ran before grading, in a separate "
+                     f"process: whatever they change (numpy, conv_lib, grader) does not affect "
+                     f"how your functions are judged.")
+    return notes

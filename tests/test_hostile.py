@@ -98,6 +98,9 @@ FEEDBACK = {
     "quitter": "raised SystemExit",
     "cheater": "is not available while this task is graded",
     "empty": "not implemented yet",
+    "test_editor": "(edited). Grading always uses the course",
+    "test_deleter": "test_max_pool_forward (deleted)",
+    "patcher": "does not affect how your functions are judged",
 }
 
 
