@@ -12,9 +12,11 @@ Any stride works, including stride < window (overlapping windows), and the
 output size is floored: pixels past the last full window are ignored and get
 zero gradient.
 
-The reduction is separable, so it runs in two passes: first along the width
-(over the PW taps of each window row), then along the height (over the PH
-rows). Each pass loops over window taps only, never over N, C, H or W.
+The forward reductions are separable, so they run in two passes over window
+taps (never over N, C, H or W). Max-pool backward finds each window's first
+maximum tap by tap and routes the gradient there: by assignment when the
+windows tile the input, otherwise with ``np.bincount`` on flat pixel indices,
+which sums where windows overlap.
 
 Max-pool tie rule: when a window holds several equal maxima, the whole gradient
 goes to the first one in row-major order (smallest row, then smallest column),
@@ -53,45 +55,84 @@ def _taps(axis, window, stride, out):
         yield tap, tuple(index)
 
 
-def _max_along(x, axis, window, stride, out):
-    """Max over the window taps along one axis, and the first tap that wins."""
+def _reduce_along(x, axis, window, stride, out, ufunc):
+    """ufunc (np.maximum or np.add) over the window taps along one axis."""
     taps = _taps(axis, window, stride, out)
     _, first = next(taps)
-    best = x[first].copy()
-    winner = np.zeros(best.shape, dtype=np.min_scalar_type(window - 1))
-    for tap, index in taps:
-        candidate = x[index]
-        better = candidate > best  # strict: earlier taps keep ties
-        np.copyto(winner, tap, where=better)
-        np.maximum(best, candidate, out=best)
-    return best, winner
-
-
-def _route_along(grad, winner, axis, window, stride, in_len):
-    """Backward of ``_max_along``: send each gradient to its winning tap."""
-    shape = list(grad.shape)
-    shape[axis] = in_len
-    dx = np.zeros(shape, dtype=grad.dtype)
-    for tap, index in _taps(axis, window, stride, grad.shape[axis]):
-        dx[index] += np.where(winner == tap, grad, 0)
-    return dx
-
-
-def _sum_along(x, axis, window, stride, out):
-    taps = _taps(axis, window, stride, out)
-    _, first = next(taps)
-    total = x[first].copy()
+    if window == 1:
+        return x[first].copy()
+    _, second = next(taps)
+    result = ufunc(x[first], x[second])
     for _, index in taps:
-        total += x[index]
-    return total
+        ufunc(result, x[index], out=result)
+    return result
+
+
+def _window_tap(x, p, q, stride, out_hw):
+    """The view of x that tap (p, q) of every window reads: shape (N, C, H', W')."""
+    return x[:, :, p: p + (out_hw[0] - 1) * stride[0] + 1: stride[0],
+             q: q + (out_hw[1] - 1) * stride[1] + 1: stride[1]]
+
+
+def _first_winners(x, out, window, stride):
+    """For every window, the row-major index p * PW + q of its first maximum.
+
+    Each tap's code is its index where it holds the maximum and the dtype's
+    largest value elsewhere;
+    the running minimum of the codes is the first winning tap. Plain uint8
+    arithmetic keeps every step a fast contiguous loop (masked copies are not).
+    """
+    taps = window[0] * window[1]
+    dtype = next(t for t in (np.uint8, np.uint16, np.uint32) if taps < np.iinfo(t).max)
+    none = np.iinfo(dtype).max
+    winner = np.full(out.shape, none, dtype=dtype)
+    match = np.empty(out.shape, dtype=bool)
+    code = np.empty(out.shape, dtype=dtype)
+    for tap in range(taps):
+        p, q = divmod(tap, window[1])
+        np.equal(_window_tap(x, p, q, stride, out.shape[2:]), out, out=match)
+        np.multiply(match, dtype(none - tap), out=code)
+        np.subtract(none, code, out=code)
+        np.minimum(winner, code, out=winner)
+    return winner
+
+
+def _route_to_winners(dout, winner, x_shape, window, stride):
+    """dx with each dout entry added onto its window's winning pixel."""
+    n, c, height, width = x_shape
+    out_h, out_w = dout.shape[2:]
+    covered = ((out_h - 1) * stride[0] + window[0], (out_w - 1) * stride[1] + window[1])
+    if stride == window and covered == (height, width):
+        # Windows tile x: every pixel belongs to exactly one window, so each tap's
+        # slice of dx is written once (dout where that tap won, 0 elsewhere).
+        dx = np.empty(x_shape, dtype=dout.dtype)
+        hit = np.empty(dout.shape, dtype=bool)
+        for tap in range(window[0] * window[1]):
+            np.equal(winner, tap, out=hit)
+            np.multiply(dout, hit, out=_window_tap(dx, *divmod(tap, window[1]), stride, (out_h, out_w)))
+        return dx
+    # Otherwise a pixel may win several windows (or none): sum by flat pixel index.
+    offsets = np.array([p * width + q for p in range(window[0]) for q in range(window[1])],
+                       dtype=np.intp)
+    flat = offsets[winner]
+    flat += (np.arange(n * c, dtype=np.intp).reshape(n, c, 1, 1) * (height * width)
+             + (np.arange(out_h, dtype=np.intp) * (stride[0] * width))[:, None]
+             + np.arange(out_w, dtype=np.intp) * stride[1])
+    summed = np.bincount(flat.ravel(), weights=dout.ravel(), minlength=n * c * height * width)
+    return summed.reshape(x_shape).astype(dout.dtype, copy=False)
 
 
 def _spread_along(grad, axis, window, stride, in_len):
-    """Backward of ``_sum_along``: every tap receives the full gradient."""
+    """Backward of a sum over window taps: every tap receives the full gradient."""
     shape = list(grad.shape)
     shape[axis] = in_len
     dx = np.zeros(shape, dtype=grad.dtype)
-    for _, index in _taps(axis, window, stride, grad.shape[axis]):
+    taps = _taps(axis, window, stride, grad.shape[axis])
+    if stride >= window:  # disjoint taps: plain assignment, no read-modify-write
+        for _, index in taps:
+            dx[index] = grad
+        return dx
+    for _, index in taps:
         dx[index] += grad
     return dx
 
@@ -111,16 +152,17 @@ def max_pool_forward_fast(x, pool_param):
 
     Returns a tuple of:
     - out: output of shape (N, C, H', W'), H' = 1 + (H - pool_height) // stride.
-    - cache: (x, pool_param, row_winner, col_winner): for every output, which
-      window row, and within each row which window column, held the maximum.
+    - cache: (x, pool_param, out). The backward pass finds each window's winner
+      from x and out, so the forward pass does no bookkeeping beyond the maxima.
     """
     x = _check_x(x)
     window, stride, out_hw = _pool_geometry(x.shape, pool_param)
-    # Rows outside every window never matter, so the first pass skips them.
+    # Height first: its taps are whole rows, contiguous in memory, and the width
+    # pass then runs on the already shrunk array. Rows below the last window never count.
     used_rows = x[:, :, : (out_hw[0] - 1) * stride[0] + window[0]]
-    row_max, col_winner = _max_along(used_rows, 3, window[1], stride[1], out_hw[1])
-    out, row_winner = _max_along(row_max, 2, window[0], stride[0], out_hw[0])
-    return out, (x, pool_param, row_winner, col_winner)
+    column_max = _reduce_along(used_rows, 2, window[0], stride[0], out_hw[0], np.maximum)
+    out = _reduce_along(column_max, 3, window[1], stride[1], out_hw[1], np.maximum)
+    return out, (x, pool_param, out)
 
 
 def max_pool_backward_fast(dout, cache):
@@ -135,14 +177,11 @@ def max_pool_backward_fast(dout, cache):
       to the first maximum of its window in row-major order; overlapping
       windows add up.
     """
-    x, pool_param, row_winner, col_winner = cache
+    x, pool_param, out = cache
     window, stride, out_hw = _pool_geometry(x.shape, pool_param)
     expect_shape("dout", dout, x.shape[:2] + out_hw, "(N, C, H', W'), the forward output's shape")
-    dout = dout.astype(x.dtype, copy=False)
-    used_height = col_winner.shape[2]
-    d_row_max = _route_along(dout, row_winner, 2, window[0], stride[0], used_height)
-    d_used = _route_along(d_row_max, col_winner, 3, window[1], stride[1], x.shape[3])
-    return _pad_rows(d_used, x.shape)
+    winner = _first_winners(x, out, window, stride)
+    return _route_to_winners(dout.astype(x.dtype, copy=False), winner, x.shape, window, stride)
 
 
 def avg_pool_forward_fast(x, pool_param):
@@ -157,8 +196,8 @@ def avg_pool_forward_fast(x, pool_param):
     x = _check_x(x)
     window, stride, out_hw = _pool_geometry(x.shape, pool_param)
     used_rows = x[:, :, : (out_hw[0] - 1) * stride[0] + window[0]]
-    row_sum = _sum_along(used_rows, 3, window[1], stride[1], out_hw[1])
-    out = _sum_along(row_sum, 2, window[0], stride[0], out_hw[0])
+    row_sum = _reduce_along(used_rows, 3, window[1], stride[1], out_hw[1], np.add)
+    out = _reduce_along(row_sum, 2, window[0], stride[0], out_hw[0], np.add)
     out *= 1.0 / (window[0] * window[1])
     return out, (x.shape, x.dtype, pool_param)
 

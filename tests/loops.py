@@ -39,6 +39,16 @@ def pool_forward_loops(x, height, width, stride, reduce):
     return out
 
 
+def max_pool_backward_loops(x, dout, height, width, stride):
+    """Each dout entry to the first maximum of its window in row-major order."""
+    dx = np.zeros_like(x, dtype=np.float64)
+    for n, c, i, j in np.ndindex(dout.shape):
+        window = x[n, c, i * stride[0]:i * stride[0] + height, j * stride[1]:j * stride[1] + width]
+        p, q = np.unravel_index(np.argmax(window), window.shape)  # argmax: first in row-major
+        dx[n, c, i * stride[0] + p, j * stride[1] + q] += dout[n, c, i, j]
+    return dx
+
+
 def numerical_gradient(f, x, dout, h=1e-6):
     """Centred-difference gradient of sum(f(x) * dout) with respect to x."""
     grad = np.zeros_like(x, dtype=np.float64)

@@ -11,7 +11,13 @@ from conv_lib import (
     max_pool_forward_fast,
 )
 
-from .loops import gradient_error, numerical_gradient, pool_forward_loops, rel_error
+from .loops import (
+    gradient_error,
+    max_pool_backward_loops,
+    numerical_gradient,
+    pool_forward_loops,
+    rel_error,
+)
 from .strategies import pair, pool_cases
 
 LAYERS = {
@@ -96,3 +102,15 @@ def test_global_avg_pool():
     dx = global_avg_pool_backward(dout, cache)
     expected = numerical_gradient(lambda: global_avg_pool_forward(x)[0], x, dout)
     assert gradient_error(dx, expected) < 1e-8
+
+
+@given(case=pool_cases())
+def test_max_pool_backward_follows_the_tie_rule_on_inputs_full_of_ties(case):
+    # ReLU outputs are mostly exact zeros: ties are the common case, not the exception.
+    x, param = case
+    x = np.maximum(np.round(4 * x), 0)  # values 0, 1, 2: many equal maxima
+    out, cache = max_pool_forward_fast(x, param)
+    dout = np.random.default_rng(3).standard_normal(out.shape)
+    expected = max_pool_backward_loops(
+        x, dout, param["pool_height"], param["pool_width"], pair(param["stride"]))
+    np.testing.assert_allclose(max_pool_backward_fast(dout, cache), expected, rtol=1e-12, atol=1e-12)
