@@ -192,8 +192,10 @@ def plot(conv_rows, pool_rows, path):
         ax_pool.bar(positions + (i - 1.5) * 0.2, [r[key] for r in pool_rows], 0.2, label=key)
     ax_pool.axhline(3, color="k", ls="--", lw=1, label="forward target 3x")
     ax_pool.axhline(5, color="gray", ls=":", lw=1, label="backward target 5x")
-    ax_pool.set_xticks(positions, [f"{r['window']}\n{r['dtype']}" for r in pool_rows], fontsize=8)
-    ax_pool.set_ylabel("time / x.copy()")
+    ax_pool.set_xticks(positions, [f"{r['window'].replace(' (', chr(10) + '(')}\n{r['dtype']}"
+                                   for r in pool_rows], fontsize=8)
+    ax_pool.set_yscale("log")  # the ratios span two orders of magnitude
+    ax_pool.set_ylabel("time / x.copy() (log scale, lower is faster)")
     ax_pool.set_title(f"pooling, x of shape {POOL_SHAPE}")
     ax_pool.legend(fontsize=8)
     fig.suptitle(machine_description(), fontsize=8)
