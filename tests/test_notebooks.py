@@ -131,3 +131,21 @@ def test_nbgrader_autograde_gives_the_solutions_full_marks(nbgrader_autograded, 
 def test_nbgrader_autograde_gives_the_untouched_release_zero(nbgrader_autograded, assignment):
     score, best = nbgrader_autograded[assignment, "eve"]
     assert best > 0 and score == 0
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "notebooks").glob("*/*.ipynb")),
+                         ids=lambda p: p.parent.name)
+def test_untouched_release_runs_top_to_bottom_with_friendly_messages(path):
+    """A self-learner can run every cell before writing any code: no tracebacks, and each
+    check says what is missing."""
+    notebook = nbformat.read(str(path), as_version=4)
+    NotebookClient(notebook, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    checks = [c for c in notebook.cells if _nbgrader(c).get("grade_id", "").startswith("check_")]
+    assert checks
+    for cell in checks:
+        text = "".join(o.get("text", "") for o in cell.outputs)
+        assert "not implemented yet" in text and "Traceback" not in text
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert not [o for o in cell.outputs if o.get("name") == "stderr"]
