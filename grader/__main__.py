@@ -27,8 +27,9 @@ def _autograde(args):
     from .submissions import SubmissionError
 
     started = time.perf_counter()
+    jobs = args.jobs if args.jobs and args.jobs > 0 else os.cpu_count() or 1
     try:
-        results, seed = autograde(args.submissions, args.out, jobs=args.jobs, db_url=args.db,
+        results, seed = autograde(args.submissions, args.out, jobs=jobs, db_url=args.db,
                                   seed=args.seed, assignment=args.assignment,
                                   progress=not args.no_progress)
     except SubmissionError as error:  # nothing could be graded: say why, exit non-zero
@@ -110,7 +111,8 @@ def build_parser():
     grade = commands.add_parser("autograde", help="grade a whole class")
     grade.add_argument("submissions", help="SUBMISSIONS folder (or zip with --assignment)")
     grade.add_argument("--out", required=True, help="where grades.csv and feedback/ go")
-    grade.add_argument("--jobs", type=int, default=1, help="students graded in parallel")
+    grade.add_argument("--jobs", type=int, nargs="?", default=1, const=0,
+                       help="students graded in parallel; --jobs alone or 0: one per core")
     grade.add_argument("--db", default=None, help="gradebook SQLAlchemy URL "
                        "(default: sqlite in OUT/gradebook.db)")
     grade.add_argument("--seed", type=int, default=None, help="seed of the hidden cases")

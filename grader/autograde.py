@@ -165,11 +165,11 @@ def autograde(submissions, out, jobs=1, db_url=None, seed=None, assignment=None,
               limits=None, use_nbgrader=True, progress=True):
     """Grade every student under ``submissions``; returns (results, seed)."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     seed = secrets.randbits(32) if seed is None else int(seed)
     limits = limits or Limits()
     with tempfile.TemporaryDirectory(prefix="autograde-") as scratch:
         works = collect(submissions, assignment, scratch)
+        out.mkdir(parents=True, exist_ok=True)  # after collect: OUT may sit inside SUBMISSIONS
         present = {a for w in works for (a, _) in w.notebooks}
         graded = [a for a in assignments() if (a == assignment if assignment else a in present)]
         course = None

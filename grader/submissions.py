@@ -78,7 +78,9 @@ def collect(path, assignment=None, scratch=None):
                                   f"which assignment they are")
         return _flat(flat_files, assignment)
     works = []
-    for student_dir in sorted(p for p in path.iterdir() if p.is_dir()):
+    # Hidden folders (.git, ...) and an earlier run's output folder are not students.
+    for student_dir in sorted(p for p in path.iterdir() if p.is_dir()
+                              and not p.name.startswith(".") and not (p / "grades.csv").exists()):
         work = StudentWork(_checked_id(student_dir.name, str(student_dir)))
         for assignment_dir in sorted(p for p in student_dir.iterdir() if p.is_dir()):
             if assignment and assignment_dir.name != assignment:

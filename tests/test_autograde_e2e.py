@@ -164,3 +164,19 @@ def test_the_bundled_sample_class_is_what_examples_build_makes(tmp_path):
     for relative in fresh:
         assert nbformat.read(str(tmp_path / relative), as_version=4) == nbformat.read(
             str(SAMPLE / relative), as_version=4), f"run `python examples/build.py`: {relative}"
+
+
+def test_a_class_of_empty_notebooks_gets_zero_everywhere(tmp_path):
+    for student in ("p1", "p2"):
+        shutil.copy(SAMPLE / "eve" / "03_pooling" / "pooling.ipynb", tmp_path / f"{student}.ipynb")
+    out = tmp_path / "out"
+    assert main(["autograde", str(tmp_path), "--assignment", "03_pooling", "--out", str(out),
+                 "--jobs", "--no-progress"]) == 0
+    rows = read_grades(out)
+    assert {r["student_id"] for r in rows} == {"p1", "p2"}
+    assert all(r["score"] in ("0.0", "") for r in rows)
+
+
+def test_a_folder_without_submissions_is_a_clear_error(tmp_path, capsys):
+    assert main(["autograde", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    assert "no submissions found" in capsys.readouterr().err
