@@ -100,3 +100,39 @@ def notes_on_cells(submission, course_notebook):
                      f"process: whatever they change (numpy, conv_lib, grader) does not affect "
                      f"how your functions are judged.")
     return notes
+
+
+def function_from_notebook(path, name):
+    """Your function ``name`` from another course notebook, e.g. your conv_forward_naive
+    from notebook 1, so a later notebook can use it without copy and paste.
+
+    Runs that notebook's import cell and the solution cell defining ``name`` (nothing
+    else) and returns the function, or None with a printed reason when the notebook
+    is missing or the function is not written yet.
+    """
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.exists():
+        print(f"{name}: {path} not found, so it is left out")
+        return None
+    notebook = nbformat.read(str(path), as_version=4)
+    namespace = {}
+    for statement in prelude(notebook):
+        try:
+            exec(statement, namespace)  # noqa: S102 - the student's own notebook, in their own kernel
+        except Exception:  # noqa: BLE001 - an import that fails here only costs that name
+            continue
+    cell = next((c for c in notebook.cells if _nbgrader(c).get("grade_id") == name), None)
+    if cell is None:
+        print(f"{name}: no solution cell {name!r} in {path.name}, so it is left out")
+        return None
+    if "raise NotImplementedError" in cell.source:
+        print(f"{name}: not written yet in {path.name}, so it is left out")
+        return None
+    try:
+        exec(compile(strip_magics(cell.source), f"<{path.name}: {name}>", "exec"), namespace)  # noqa: S102
+    except Exception as error:  # noqa: BLE001 - report, never crash the notebook
+        print(f"{name}: its cell in {path.name} raised {type(error).__name__}: {error}")
+        return None
+    return namespace.get(name)

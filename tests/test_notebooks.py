@@ -149,3 +149,16 @@ def test_untouched_release_runs_top_to_bottom_with_friendly_messages(path):
     for cell in notebook.cells:
         if cell.cell_type == "code":
             assert not [o for o in cell.outputs if o.get("name") == "stderr"]
+
+
+def test_a_later_notebook_can_borrow_your_function_from_an_earlier_one(capsys):
+    from grader.notebook_code import function_from_notebook
+
+    solved = function_from_notebook(REPO / "solutions/01_conv_forward/conv_forward.ipynb",
+                                    "conv_forward_naive")
+    assert callable(solved)
+    assert function_from_notebook(REPO / "notebooks/01_conv_forward/conv_forward.ipynb",
+                                  "conv_forward_naive") is None
+    assert function_from_notebook(REPO / "nowhere.ipynb", "conv_forward_naive") is None
+    out = capsys.readouterr().out
+    assert "not written yet" in out and "not found" in out
