@@ -133,14 +133,15 @@ def report(title, verdicts, show_passes=True):
     shared = judging.common_problem(verdicts)
     if shared:
         return f"{title}: 0/{len(verdicts)} cases passed: {shared}"
-    lines = []
+    mistake = judging.shared_mistake(verdicts)
+    lines = [f"  Every failing case points to one {mistake}"] if mistake else []
     for v in verdicts:
         if v.passed:
             if show_passes:
                 lines.append(f"  ✓ {v.case.label}: {v.case.describe()}")
             continue
         lines.append(f"  ✗ {v.case.label}: {v.case.describe()}")
-        lines += [f"      {p}" for p in v.problems]
+        lines += [f"      {p}" for p in judging.without(v.problems, mistake)]
     verdict = "all passed" if passed == len(verdicts) else "see the failing cases below"
     return f"{title}: {passed}/{len(verdicts)} cases passed ({verdict})\n" + "\n".join(lines)
 

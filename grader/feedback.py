@@ -7,7 +7,7 @@ instructor. They never show test code, hidden or not.
 
 import html
 
-from .judge import common_problem
+from .judge import common_problem, shared_mistake, without
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; color: #222; }
@@ -38,9 +38,12 @@ def _task_section(entry):
     if shared:
         parts.append(f"<p class='bad'>Every case: {_escape(shared)}</p>")
     elif failing:
+        mistake = shared_mistake(verdicts)
+        if mistake:
+            parts.append(f"<p class='bad'>Every failing case points to one {_escape(mistake)}</p>")
         rows = "".join(
             f"<tr><td>{_escape(v.case.label)}</td><td>{_escape(v.case.describe())}</td>"
-            f"<td>{'<br>'.join(_escape(p) for p in v.problems)}</td></tr>"
+            f"<td>{'<br>'.join(_escape(p) for p in without(v.problems, mistake))}</td></tr>"
             for v in failing
         )
         parts.append(f"<table><tr><th>case</th><th>parameters</th><th>what went wrong</th></tr>"

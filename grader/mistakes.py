@@ -221,7 +221,8 @@ def _flipped_dx(case):
 CONV_BACKWARD = [
     Mistake(
         "gradient overwritten instead of accumulated (dx)",
-        "windows overlap, so several outputs send gradient to the same pixel: use += into dx",
+        "several outputs (every filter f, and overlapping windows) send gradient to the same "
+        "pixel: add with += into dx instead of assigning",
         _equals("dx", lambda c: _conv_backward_overwrite(c, "dx")),
     ),
     Mistake(
