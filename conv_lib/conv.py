@@ -34,9 +34,11 @@ def _conv_geometry(conv_param, x_shape, w_shape):
     return _geometry(x_shape, w_shape[2], w_shape[3], stride, pad, dilation)
 
 
-def _chunk_images(bytes_per_image):
-    """Images per chunk, so a chunk's columns stay in the CPU cache."""
-    return max(1, CHUNK_BYTES // max(1, bytes_per_image))
+def _chunk_images(bytes_per_image, n):
+    """Images per chunk, so a chunk's columns stay in the CPU cache; never the whole
+    batch (when there is more than one image), so the buffer stays below one full
+    column matrix."""
+    return max(1, min(CHUNK_BYTES // max(1, bytes_per_image), -(-n // 2)))
 
 
 def conv_forward_fast(x, w, b, conv_param):
@@ -78,7 +80,7 @@ def conv_forward_fast(x, w, b, conv_param):
     out_hw = geometry[4]
     positions = out_hw[0] * out_hw[1]
     out = np.empty((n, f, positions), dtype=dtype)
-    step = _chunk_images(k * positions * dtype.itemsize)
+    step = _chunk_images(k * positions * dtype.itemsize, n)
     buffer = np.empty((min(step, n), c, *w.shape[2:], *out_hw), dtype=dtype)
     for start in range(0, n, step):
         stop = min(n, start + step)
@@ -117,7 +119,7 @@ def conv_backward_fast(dout, cache):
     db = dout_rows.sum(axis=(0, 2))
     dw = np.zeros((f, k), dtype=dtype)
     dx = np.zeros(x.shape, dtype=dtype)
-    step = _chunk_images(k * positions * dtype.itemsize)
+    step = _chunk_images(k * positions * dtype.itemsize, n)
     shape = (min(step, n), c, *w.shape[2:], *out_hw)
     cols_buffer, dcols_buffer = np.empty(shape, dtype=dtype), np.empty(shape, dtype=dtype)
     for start in range(0, n, step):
