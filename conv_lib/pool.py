@@ -68,6 +68,15 @@ def _reduce_along(x, axis, window, stride, out, ufunc):
     return result
 
 
+def _pool_windows(x, window, stride, out_hw, ufunc):
+    """ufunc over every window, as two separable passes. Height first: its taps are
+    whole rows, contiguous in memory, and the width pass then runs on the already
+    shrunk array. Rows below the last window never count."""
+    used_rows = x[:, :, : (out_hw[0] - 1) * stride[0] + window[0]]
+    columns = _reduce_along(used_rows, 2, window[0], stride[0], out_hw[0], ufunc)
+    return _reduce_along(columns, 3, window[1], stride[1], out_hw[1], ufunc)
+
+
 def _window_tap(x, p, q, stride, out_hw):
     """The view of x that tap (p, q) of every window reads: shape (N, C, H', W')."""
     return x[:, :, p: p + (out_hw[0] - 1) * stride[0] + 1: stride[0],
@@ -78,9 +87,9 @@ def _first_winners(x, out, window, stride):
     """For every window, the row-major index p * PW + q of its first maximum.
 
     Each tap's code is its index where it holds the maximum and the dtype's
-    largest value elsewhere;
-    the running minimum of the codes is the first winning tap. Plain uint8
-    arithmetic keeps every step a fast contiguous loop (masked copies are not).
+    largest value elsewhere; the running minimum of the codes is the first winning
+    tap. Plain unsigned arithmetic keeps every step a fast contiguous loop (masked
+    copies are not).
     """
     taps = window[0] * window[1]
     dtype = next(t for t in (np.uint8, np.uint16, np.uint32) if taps < np.iinfo(t).max)
@@ -157,11 +166,7 @@ def max_pool_forward_fast(x, pool_param):
     """
     x = _check_x(x)
     window, stride, out_hw = _pool_geometry(x.shape, pool_param)
-    # Height first: its taps are whole rows, contiguous in memory, and the width
-    # pass then runs on the already shrunk array. Rows below the last window never count.
-    used_rows = x[:, :, : (out_hw[0] - 1) * stride[0] + window[0]]
-    column_max = _reduce_along(used_rows, 2, window[0], stride[0], out_hw[0], np.maximum)
-    out = _reduce_along(column_max, 3, window[1], stride[1], out_hw[1], np.maximum)
+    out = _pool_windows(x, window, stride, out_hw, np.maximum)
     return out, (x, pool_param, out)
 
 
@@ -195,9 +200,7 @@ def avg_pool_forward_fast(x, pool_param):
     """
     x = _check_x(x)
     window, stride, out_hw = _pool_geometry(x.shape, pool_param)
-    used_rows = x[:, :, : (out_hw[0] - 1) * stride[0] + window[0]]
-    row_sum = _reduce_along(used_rows, 3, window[1], stride[1], out_hw[1], np.add)
-    out = _reduce_along(row_sum, 2, window[0], stride[0], out_hw[0], np.add)
+    out = _pool_windows(x, window, stride, out_hw, np.add)
     out *= 1.0 / (window[0] * window[1])
     return out, (x.shape, x.dtype, pool_param)
 

@@ -16,14 +16,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from .course import REPO, environment_path
-
-EXAMPLES = REPO / "examples" / "submitted"
+from .course import EXAMPLES, REPO, environment_path
 
 
 def _autograde(args):
     from .autograde import autograde, summary
-
     from .submissions import SubmissionError
 
     started = time.perf_counter()

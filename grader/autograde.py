@@ -75,11 +75,9 @@ def grade_notebook(student, assignment, name, course_nb, path, seed, limits):
         return (rows("error"), feedback.page(student, assignment, name, [], manual, [],
                                              error=message), {}, {g: message for g, _ in tests})
     tasks = [t for t in ASSIGNMENTS.get(assignment, ()) if f"test_{t}" in dict(tests)]
-    result = trusted.grade_notebook(
-        notebook_code.prelude(course_nb), notebook_code.student_cells(submission, course_nb),
-        tasks, seed, limits,
-    )
-    notes = notebook_code.notes_on_cells(submission, course_nb) + result.notes
+    cells = notebook_code.student_cells(submission, course_nb)
+    result = trusted.grade_notebook(notebook_code.prelude(course_nb), cells, tasks, seed, limits)
+    notes = notebook_code.notes_on_cells(submission, course_nb, cells) + result.notes
     points = dict(tests)
     entries, scores, reports = [], {}, {}
     for task in tasks:

@@ -15,9 +15,7 @@ import time
 from pathlib import Path
 
 from .autograde import autograde
-from .course import REPO
-
-EXAMPLES = REPO / "examples" / "submitted"
+from .course import EXAMPLES
 
 
 def class_of(copies, target):

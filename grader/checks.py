@@ -14,6 +14,7 @@ partial credit when it is a test cell's last expression.
 """
 
 import contextlib
+import functools
 import io
 import os
 import traceback
@@ -146,6 +147,7 @@ def report(title, verdicts, show_passes=True):
     return f"{title}: {passed}/{len(verdicts)} cases passed ({verdict})\n" + "\n".join(lines)
 
 
+@functools.cache
 def _blocked_functions(task):
     """{name: module} of the public functions a task's solution may not use."""
     import importlib
@@ -198,8 +200,8 @@ def forbidden_uses(task, fn):
 
 
 def _forbidden_message(task, names):
-    listed = ", ".join(f"{n} ({_blocked_functions(task)[n]})" if n in _blocked_functions(task)
-                       else n for n in names)
+    blocked = _blocked_functions(task)
+    listed = ", ".join(f"{n} ({blocked[n]})" if n in blocked else n for n in names)
     return (f"{TASKS[task].function} uses {listed}, which is switched off when your notebook is "
             f"graded: the task is to write this yourself. As it stands it scores 0.")
 

@@ -16,6 +16,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 SOURCE = REPO / "solutions"
 RELEASE = REPO / "notebooks"
+EXAMPLES = REPO / "examples" / "submitted"  # the sample class the demo and the benchmark grade
 
 
 def _quiet_nbgrader():

@@ -78,9 +78,10 @@ def _without_hidden_tests(source):
     return "\n".join(kept).strip()
 
 
-def notes_on_cells(submission, course_notebook):
+def notes_on_cells(submission, course_notebook, cells):
     """Sentences for the student about cells that grading treats specially:
-    test cells edited or deleted, and code cells they added."""
+    test cells edited or deleted, and code cells they added (``cells`` is what
+    student_cells returned)."""
     def tests(notebook):
         return {_nbgrader(c).get("grade_id"): _without_hidden_tests(c.source) for c in notebook.cells
                 if c.cell_type == "code" and _nbgrader(c).get("grade") and not _nbgrader(c).get("solution")}
@@ -93,8 +94,7 @@ def notes_on_cells(submission, course_notebook):
         changed = ", ".join([f"{g} (edited)" for g in edited] + [f"{g} (deleted)" for g in deleted])
         notes.append(f"Test cells changed in your notebook: {changed}. Grading always uses the "
                      f"course's own tests, so this neither helps nor hurts.")
-    added = [cell_id for cell_id, _ in student_cells(submission, course_notebook)
-             if cell_id.endswith("(added by you)")]
+    added = [cell_id for cell_id, _ in cells if cell_id.endswith("(added by you)")]
     if added:
         notes.append(f"Cells you added ({', '.join(added)}) ran before grading, in a separate "
                      f"process: whatever they change (numpy, conv_lib, grader) does not affect "

@@ -1,3 +1,4 @@
+import functools
 import os
 
 from hypothesis import HealthCheck, settings
@@ -10,6 +11,7 @@ settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True
 settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 
+@functools.cache
 def load_sample_class_builder():
     """examples/build.py as a module: it builds submissions from the release notebooks."""
     import importlib.util

@@ -128,35 +128,37 @@ def test_pool_cases_are_tie_free():
             assert len(np.unique(x)) == x.size
 
 
+# (task, the student function, its planted mistake, the name the feedback must use)
 MISTAKES = [
-    ("conv_forward", partial(students.conv_forward, mistake="kernel flipped"), "kernel flipped"),
-    ("conv_forward", partial(students.conv_forward, mistake="bias missing"), "bias missing"),
-    ("conv_forward", partial(students.conv_forward, mistake="stride ignored"), "stride ignored"),
-    ("conv_forward", partial(students.conv_forward, mistake="padding missing"), "padding missing"),
-    ("conv_forward", partial(students.conv_forward, mistake="padding on the height axis only"),
+    ("conv_forward", students.conv_forward, "kernel flipped", "kernel flipped"),
+    ("conv_forward", students.conv_forward, "bias missing", "bias missing"),
+    ("conv_forward", students.conv_forward, "stride ignored", "stride ignored"),
+    ("conv_forward", students.conv_forward, "padding missing", "padding missing"),
+    ("conv_forward", students.conv_forward, "padding on the height axis only",
      "padding on the height axis only"),
-    ("conv_forward", partial(students.conv_forward, mistake="padding on the width axis only"),
+    ("conv_forward", students.conv_forward, "padding on the width axis only",
      "padding on the width axis only"),
-    ("conv_forward", partial(students.conv_forward, mistake="rounded up"), "output size rounded up"),
-    ("conv_backward", partial(students.conv_backward, mistake="dx overwritten"),
+    ("conv_forward", students.conv_forward, "rounded up", "output size rounded up"),
+    ("conv_backward", students.conv_backward, "dx overwritten",
      "gradient overwritten instead of accumulated (dx)"),
-    ("conv_backward", partial(students.conv_backward, mistake="dw overwritten"),
+    ("conv_backward", students.conv_backward, "dw overwritten",
      "gradient overwritten instead of accumulated (dw)"),
-    ("conv_backward", partial(students.conv_backward, mistake="dx not cropped"),
+    ("conv_backward", students.conv_backward, "dx not cropped",
      "dx not cropped back from the padded input"),
-    ("conv_backward", partial(students.conv_backward, mistake="db wrong axes"),
-     "db summed over the wrong axes"),
-    ("max_pool_backward", partial(students.max_pool_backward, mistake="spread"),
+    ("conv_backward", students.conv_backward, "db wrong axes", "db summed over the wrong axes"),
+    ("max_pool_backward", students.max_pool_backward, "spread",
      "max-pool gradient spread over the window"),
-    ("max_pool_backward", partial(students.max_pool_backward, mistake="overwritten"),
+    ("max_pool_backward", students.max_pool_backward, "overwritten",
      "max-pool gradient overwritten where windows overlap"),
-    ("avg_pool_backward", partial(students.avg_pool_backward, mistake="not divided"),
+    ("avg_pool_backward", students.avg_pool_backward, "not divided",
      "average-pool gradient not divided by the window size"),
 ]
 
 
-@pytest.mark.parametrize(("task", "fn", "name"), MISTAKES, ids=[m[2] for m in MISTAKES])
-def test_each_known_mistake_loses_points_and_is_named(task, fn, name, capsys):
+@pytest.mark.parametrize(("task", "student", "planted", "name"), MISTAKES,
+                         ids=[m[3] for m in MISTAKES])
+def test_each_known_mistake_loses_points_and_is_named(task, student, planted, name, capsys):
+    fn = partial(student, mistake=planted)
     assert checks.grade(task, fn, points=10, seed=0) < 10
     graded = capsys.readouterr().out
     getattr(checks, f"check_{task}")(fn)
