@@ -76,9 +76,10 @@ def _first_difference(actual, expected):
     bad = np.abs(actual - expected) / np.maximum(1e-8, np.abs(actual) + np.abs(expected))
     index = np.unravel_index(int(np.argmax(bad)), bad.shape) if bad.ndim else ()
     where = f"[{', '.join(str(int(i)) for i in index)}]" if index else ""
+    # + 0.0 turns -0.0 into 0.0: a student should never read "should be -0".
     if not index:
-        return where, float(expected), float(actual)
-    return where, float(expected[index]), float(actual[index])
+        return where, float(expected) + 0.0, float(actual) + 0.0
+    return where, float(expected[index]) + 0.0, float(actual[index]) + 0.0
 
 
 def judge_part(task, case, name, actual, expected):
