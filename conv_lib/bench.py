@@ -42,15 +42,22 @@ POOL_WINDOWS = {"2x2 s2": (2, 2, 2), "3x3 s2 (overlap)": (3, 3, 2), "3x3 s1 (ove
 NAIVE_BATCH = 2
 
 
-def best_time(fn, repeat):
-    """Best of ``repeat`` runs: the least disturbed by other work on the machine."""
-    fn()  # warm caches and allocator
-    times = []
+def best_times(functions, repeat):
+    """Best time of each function over ``repeat`` rounds that run them all in turn.
+
+    Shared machines drift between fast and slow spells lasting seconds; taking
+    turns puts every function through the same spells, so the ratios hold even
+    when the absolute times do not.
+    """
+    for fn in functions.values():
+        fn()  # warm caches and allocator
+    best = dict.fromkeys(functions, float("inf"))
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for name, fn in functions.items():
+            start = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
 
 
 def peak_memory(fn):
@@ -79,17 +86,25 @@ def bench_conv(name, dtype, repeat):
     w_rows = rng.standard_normal((f, k)).astype(dtype)
     cols = rng.standard_normal((k, positions)).astype(dtype)
     grad = rng.standard_normal((f, positions)).astype(dtype)
-    t_mm_fwd = best_time(lambda: w_rows @ cols, repeat)
-    t_mm_bwd = best_time(lambda: grad @ cols.T, repeat) + best_time(lambda: w_rows.T @ grad, repeat)
-
-    t_fwd = best_time(lambda: conv_forward_fast(x, w, b, param), repeat)
-    t_bwd = best_time(lambda: conv_backward_fast(dout, cache), repeat)
     _, book_cache = textbook_conv_forward(x, w, b, stride, pad)
-    t_book = best_time(lambda: textbook_conv_forward(x, w, b, stride, pad), repeat) + best_time(
-        lambda: textbook_conv_backward(dout, book_cache), repeat
+    t = best_times(
+        {
+            "cols.W": lambda: w_rows @ cols,
+            "dout.cols^T": lambda: grad @ cols.T,
+            "W^T.dout": lambda: w_rows.T @ grad,
+            "fwd": lambda: conv_forward_fast(x, w, b, param),
+            "bwd": lambda: conv_backward_fast(dout, cache),
+            "book fwd": lambda: textbook_conv_forward(x, w, b, stride, pad),
+            "book bwd": lambda: textbook_conv_backward(dout, book_cache),
+        },
+        repeat,
     )
+    t_mm_fwd, t_mm_bwd = t["cols.W"], t["dout.cols^T"] + t["W^T.dout"]
+    t_fwd, t_bwd, t_book = t["fwd"], t["bwd"], t["book fwd"] + t["book bwd"]
     small = x[:NAIVE_BATCH].copy()
-    t_naive = best_time(lambda: conv_forward_loops(small, w, b, stride, pad), 1) * n / NAIVE_BATCH
+    start = time.perf_counter()  # once: the loops take seconds and have nothing to warm
+    conv_forward_loops(small, w, b, stride, pad)
+    t_naive = (time.perf_counter() - start) * n / NAIVE_BATCH
 
     col_bytes = k * positions * np.dtype(dtype).itemsize
     peak_fast, result = peak_memory(lambda: conv_forward_fast(x, w, b, param))
@@ -122,17 +137,19 @@ def bench_pool(window_name, dtype, repeat):
     height, width, stride = POOL_WINDOWS[window_name]
     x = np.random.default_rng(0).standard_normal(POOL_SHAPE).astype(dtype)
     param = {"pool_height": height, "pool_width": width, "stride": stride}
-    t_copy = best_time(x.copy, repeat)
-    row = {"window": window_name, "dtype": np.dtype(dtype).name, "copy ms": 1e3 * t_copy}
+    functions = {"copy": x.copy}
     for kind, forward, backward in (
         ("max", max_pool_forward_fast, max_pool_backward_fast),
         ("avg", avg_pool_forward_fast, avg_pool_backward_fast),
     ):
         out, cache = forward(x, param)
-        row[f"{kind} fwd / copy"] = best_time(partial(forward, x, param), repeat) / t_copy
-        row[f"{kind} bwd / copy"] = (
-            best_time(partial(backward, np.ones_like(out), cache), repeat) / t_copy
-        )
+        functions[f"{kind} fwd"] = partial(forward, x, param)
+        functions[f"{kind} bwd"] = partial(backward, np.ones_like(out), cache)
+    t = best_times(functions, repeat)
+    row = {"window": window_name, "dtype": np.dtype(dtype).name, "copy ms": 1e3 * t["copy"]}
+    for name in functions:
+        if name != "copy":
+            row[f"{name} / copy"] = t[name] / t["copy"]
     return row
 
 
@@ -210,7 +227,7 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=None, help="timing repeats (best is kept)")
     parser.add_argument("--png", default=None, help="write a bar chart of the ratios here")
     args = parser.parse_args(argv)
-    repeat = args.repeat or (3 if args.quick else 7)
+    repeat = args.repeat or (5 if args.quick else 15)
     shapes = ["cs231n", "mid"] if args.quick else list(CONV_SHAPES)
     dtypes = [np.float64] if args.quick else [np.float64, np.float32]
 

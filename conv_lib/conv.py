@@ -11,18 +11,21 @@ With ``cols = im2col(x, ...)`` that sum is ``w.reshape(F, -1) @ cols``, and the
 backward pass is two more products: ``dw = dout @ cols^T`` and
 ``dcols = w^T @ dout``, followed by ``col2im`` to send dcols back to the pixels.
 
-Both passes work on a few images at a time, so each chunk of columns is built
-in a small buffer that stays in the CPU cache, and the whole column matrix
-never exists at once: copies run at cache speed and memory stays small.
+Both passes work on a few images at a time, in the tap-major layout of
+``_tap_columns`` (each kernel tap is one contiguous copy), so the whole column
+matrix never exists at once and each chunk stays in the CPU cache. The bias rides
+along as an extra row of ones in the columns, so the matrix multiply adds it and
+the backward pass gets db from the same product as dw.
 """
 
 import numpy as np
 
+from ._tap_columns import SPARE_BYTES, TapColumns, fill, scatter
 from ._validate import as_array, expect_shape, float_dtype, int_pair, require_keys
-from .im2col import _geometry, add_columns, fill_columns
+from .im2col import _geometry
 
-# Bytes of column matrix handled at once: small enough to stay in cache, large
-# enough that each matrix multiply is efficient.
+# Bytes of workspace (columns and phase planes) per chunk of images: small enough
+# to stay in the CPU cache, large enough that each matrix multiply is efficient.
 CHUNK_BYTES = 4 * 1024 * 1024
 
 
@@ -35,10 +38,67 @@ def _conv_geometry(conv_param, x_shape, w_shape):
 
 
 def _chunk_images(bytes_per_image, n):
-    """Images per chunk, so a chunk's columns stay in the CPU cache; never the whole
-    batch (when there is more than one image), so the buffer stays below one full
-    column matrix."""
+    """Images per chunk, so a chunk's workspace stays in the CPU cache; never the
+    whole batch (when there is more than one image), so the workspace stays well
+    below one full column matrix."""
     return max(1, min(CHUNK_BYTES // max(1, bytes_per_image), -(-n // 2)))
+
+
+def _kernel_rows(w):
+    """w (F, C, HH, WW) as (F, HH*WW*C) rows in the tap-major order of the columns."""
+    return w.transpose(0, 2, 3, 1).reshape(w.shape[0], -1)
+
+
+class _Workspace:
+    """Buffers for one pass, sized for the largest chunk and reused by every chunk,
+    with the views each chunk size needs computed once."""
+
+    def __init__(self, plan, n, filters, dtype, backward):
+        self.plan = plan
+        k = plan.kernel_size
+        per_image = (k + 1 + plan.phases * plan.channels) * plan.plane
+        if backward:
+            per_image += (k + plan.phases * plan.channels) * plan.plane
+        if not plan.writes_output_directly:
+            per_image += filters * plan.run
+        self.step = _chunk_images(per_image * dtype.itemsize, n)
+        self.planes = plan.plane_buffer(self.step, dtype)
+        self.columns = np.empty((k + 1) * self.step * plan.plane + SPARE_BYTES // dtype.itemsize, dtype)
+        if backward:
+            self.d_planes = np.empty_like(self.planes)
+            # Written only up to each plane's run, so the rest stays zero for scatter.
+            self.d_columns = np.zeros(k * self.step * plan.plane, dtype)
+        if not plan.writes_output_directly:
+            # Junk columns stay zero: they must add nothing to dw, db or dx.
+            self.wide = np.zeros((self.step, filters, plan.out[0], plan.row), dtype)
+        self._views = {}
+
+    def chunks(self, n):
+        for start in range(0, n, self.step):
+            yield start, min(n, start + self.step)
+
+    def views(self, count):
+        """(columns, their runs and wrapped entries, the same for d_columns) for a
+        chunk of ``count`` images."""
+        if count not in self._views:
+            plan = self.plan
+            columns = plan.column_rows(self.columns, count, plan.kernel_size + 1, self.planes)
+            forward = (columns, plan.runs(self.planes, columns), plan.wrapped(columns))
+            backward = None
+            if hasattr(self, "d_columns"):
+                d_columns = plan.column_rows(self.d_columns, count, plan.kernel_size)
+                backward = (d_columns, plan.runs(self.d_planes, d_columns), plan.wrapped(d_columns))
+            self._views[count] = forward, backward
+        return self._views[count]
+
+    def columns_for(self, x_chunk):
+        """The (n, K + 1, L) column matrices of x_chunk; the last row is ones (bias)."""
+        plan = self.plan
+        (columns, runs, wrapped), _ = self.views(x_chunk.shape[0])
+        plan.load(self.planes, x_chunk)
+        fill(runs, wrapped)
+        columns[-1, :, : plan.run] = 1
+        return columns[:, :, : plan.run].transpose(1, 0, 2)
 
 
 def conv_forward_fast(x, w, b, conv_param):
@@ -73,22 +133,22 @@ def conv_forward_fast(x, w, b, conv_param):
     geometry = _conv_geometry(conv_param, x.shape, w.shape)
     dtype = float_dtype(x, w, b)
     xs = x.astype(dtype, copy=False)
-    w_rows = w.reshape(w.shape[0], -1).astype(dtype, copy=False)
+    n, f = x.shape[0], w.shape[0]
+    plan = TapColumns(x.shape, geometry)
+    # The bias is the weight of the columns' row of ones.
+    w_rows = np.concatenate([_kernel_rows(w), b[:, None]], axis=1).astype(dtype, copy=False)
 
-    n, c = x.shape[:2]
-    f, k = w_rows.shape
-    out_hw = geometry[4]
-    positions = out_hw[0] * out_hw[1]
-    out = np.empty((n, f, positions), dtype=dtype)
-    step = _chunk_images(k * positions * dtype.itemsize, n)
-    buffer = np.empty((min(step, n), c, *w.shape[2:], *out_hw), dtype=dtype)
-    for start in range(0, n, step):
-        stop = min(n, start + step)
-        cols = fill_columns(xs[start:stop], buffer[: stop - start], geometry)
-        # (F, K) @ (n, K, H'W') lands directly in NCHW order: no transpose.
-        np.matmul(w_rows, cols.reshape(stop - start, k, positions), out=out[start:stop])
-    out += b.astype(dtype, copy=False)[:, None]
-    return out.reshape(n, f, *out_hw), (x, w, b, conv_param)
+    out = np.empty((n, f) + plan.out, dtype=dtype)
+    work = _Workspace(plan, n, f, dtype, backward=False)
+    for start, stop in work.chunks(n):
+        columns = work.columns_for(xs[start:stop])
+        if plan.writes_output_directly:
+            np.matmul(w_rows, columns, out=out[start:stop].reshape(stop - start, f, plan.run))
+        else:
+            wide = work.wide[: stop - start]
+            np.matmul(w_rows, columns, out=wide.reshape(stop - start, f, plan.run))
+            out[start:stop] = wide[..., : plan.out[1]]
+    return out, (x, w, b, conv_param)
 
 
 def conv_backward_fast(dout, cache):
@@ -105,30 +165,31 @@ def conv_backward_fast(dout, cache):
     """
     x, w, b, conv_param = cache
     geometry = _conv_geometry(conv_param, x.shape, w.shape)
-    out_hw = geometry[4]
-    n, c = x.shape[:2]
-    f = w.shape[0]
-    expect_shape("dout", dout, (n, f) + out_hw, "(N, F, H', W'), the shape of the forward output")
+    n, f = x.shape[0], w.shape[0]
+    plan = TapColumns(x.shape, geometry)
+    expect_shape("dout", dout, (n, f) + plan.out, "(N, F, H', W'), the shape of the forward output")
     dtype = float_dtype(x, w, b)
     xs = x.astype(dtype, copy=False)
-    w_rows = w.reshape(f, -1).astype(dtype, copy=False)
-    k = w_rows.shape[1]
-    positions = out_hw[0] * out_hw[1]
-    dout_rows = dout.astype(dtype, copy=False).reshape(n, f, positions)
+    w_rows = _kernel_rows(w).astype(dtype, copy=False)
+    dout = np.ascontiguousarray(dout, dtype=dtype)
 
-    db = dout_rows.sum(axis=(0, 2))
-    dw = np.zeros((f, k), dtype=dtype)
-    dx = np.zeros(x.shape, dtype=dtype)
-    step = _chunk_images(k * positions * dtype.itemsize, n)
-    shape = (min(step, n), c, *w.shape[2:], *out_hw)
-    cols_buffer, dcols_buffer = np.empty(shape, dtype=dtype), np.empty(shape, dtype=dtype)
-    for start in range(0, n, step):
-        stop = min(n, start + step)
+    k = plan.kernel_size
+    dw_db = np.zeros((f, k + 1), dtype=dtype)  # the last column, against the ones, is db
+    dx = np.empty(x.shape, dtype=dtype)
+    work = _Workspace(plan, n, f, dtype, backward=True)
+    for start, stop in work.chunks(n):
         count = stop - start
-        cols = fill_columns(xs[start:stop], cols_buffer[:count], geometry)
-        grad = dout_rows[start:stop]
-        dw += np.matmul(grad, cols.reshape(count, k, positions).transpose(0, 2, 1)).sum(axis=0)
-        dcols = dcols_buffer[:count]
-        np.matmul(w_rows.T, grad, out=dcols.reshape(count, k, positions))
-        add_columns(dcols, dx[start:stop], geometry)
-    return dx, dw.reshape(w.shape), db
+        columns = work.columns_for(xs[start:stop])
+        if plan.writes_output_directly:
+            grad = dout[start:stop].reshape(count, f, plan.run)
+        else:
+            work.wide[:count, ..., : plan.out[1]] = dout[start:stop]
+            grad = work.wide[:count].reshape(count, f, plan.run)
+        dw_db += np.matmul(grad, columns.transpose(0, 2, 1)).sum(axis=0)
+        d_columns, d_runs, d_wrapped = work.views(count)[1]
+        np.matmul(w_rows.T, grad, out=d_columns[:, :, : plan.run].transpose(1, 0, 2))
+        work.d_planes.fill(0)
+        scatter(d_runs, d_wrapped)
+        plan.unload(work.d_planes, dx[start:stop])
+    dw = dw_db[:, :k].reshape(f, *w.shape[2:], w.shape[1]).transpose(0, 3, 1, 2)
+    return dx, np.ascontiguousarray(dw), dw_db[:, k].copy()

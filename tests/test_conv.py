@@ -152,3 +152,49 @@ def test_benchmark_baselines_agree_with_loops(stride, pad):
     fast = conv_backward_fast(dout, conv_forward_fast(x, w, b, {"stride": stride, "pad": pad})[1])
     for got, want in zip(textbook_conv_backward(dout, cache), fast):
         assert rel_error(got, want) < 1e-11
+
+
+@pytest.mark.parametrize(
+    "param",
+    [
+        {"stride": 1, "pad": 1},
+        {"stride": 2, "pad": 1},
+        {"stride": (1, 3), "pad": (2, 0), "dilation": (1, 2)},
+        {"stride": 1, "pad": 0},  # rows longer than W': the junk columns are cropped
+    ],
+)
+@pytest.mark.parametrize("chunk_bytes", [1, 6000])
+def test_batches_split_into_chunks_match_loops(monkeypatch, param, chunk_bytes):
+    # One image per chunk, then chunks of a few images with a smaller last one.
+    import conv_lib.conv
+
+    monkeypatch.setattr(conv_lib.conv, "CHUNK_BYTES", chunk_bytes)
+    rng = np.random.default_rng(3)
+    x, w, b = rng.standard_normal((7, 2, 6, 7)), rng.standard_normal((3, 2, 3, 3)), rng.standard_normal(3)
+    out, cache = conv_forward_fast(x, w, b, param)
+    assert rel_error(out, loops(x, w, b, param)) < 1e-11
+    dout = rng.standard_normal(out.shape)
+    dx, dw, db = conv_backward_fast(dout, cache)
+
+    def forward():
+        return conv_forward_fast(x, w, b, param)[0]
+
+    for grad, wrt in ((dx, x), (dw, w), (db, b)):
+        assert gradient_error(grad, numerical_gradient(forward, wrt, dout, h=LINEAR_H)) < 1e-9
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("param", [{"stride": 1, "pad": 1}, {"stride": 2, "pad": 2}, {"stride": 1, "pad": 3}])
+def test_tap_copies_keep_clear_of_slow_memcpy_distances(dtype, param):
+    # On AMD CPUs memcpy slows down 10-20x when its target lies a few bytes past
+    # its source modulo 4096; the column view is placed so that no tap copy does.
+    from conv_lib._tap_columns import TapColumns
+    from conv_lib.conv import _conv_geometry, _Workspace
+
+    x_shape, w_shape = (16, 8, 16, 16), (8, 8, 5, 5)
+    plan = TapColumns(x_shape, _conv_geometry(param, x_shape, w_shape))
+    work = _Workspace(plan, x_shape[0], w_shape[0], np.dtype(dtype), backward=False)
+    for count in {work.step, 1}:
+        _, runs, _ = work.views(count)[0]
+        distances = [(target.ctypes.data - source.ctypes.data) % 4096 for target, source in runs]
+        assert not [d for d in distances if 0 < d < 64]
