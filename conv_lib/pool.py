@@ -13,7 +13,8 @@ output size is floored: pixels past the last full window are ignored and get
 zero gradient.
 
 The forward reductions are separable, so they run in two passes over window
-taps (never over N, C, H or W). Max-pool backward finds each window's first
+taps (never over N, C, H or W); a pass with stride 1 works on shifted runs of
+the flat array, which NumPy runs about three times faster than strided views. Max-pool backward finds each window's first
 maximum tap by tap and routes the gradient there: by assignment when the
 windows tile the input, otherwise with ``np.bincount`` on flat pixel indices,
 which sums where windows overlap.
@@ -68,13 +69,41 @@ def _reduce_along(x, axis, window, stride, out, ufunc):
     return result
 
 
+def _flat_runs(grid, axis, window, ufunc):
+    """For stride 1: ufunc over the window along ``axis`` of a C-contiguous
+    (N, C, R, W) grid, as shifted runs of the flat array.
+
+    Tap t of every window is the flat array shifted by t rows (axis 2) or t
+    columns (axis 3), so each ufunc call is one contiguous run: NumPy runs those
+    about three times faster per element than the multi-dimensional strided views
+    of ``_reduce_along``. Cells whose window would cross a row or plane edge are
+    junk; callers crop them. The last few cells, which no run reaches, are zero.
+    """
+    step = grid.shape[3] if axis == 2 else 1
+    flat = grid.reshape(-1)
+    run = flat.size - (window - 1) * step
+    result = np.empty_like(flat)
+    ufunc(flat[:run], flat[step : step + run], out=result[:run])
+    for tap in range(2, window):
+        ufunc(result[:run], flat[tap * step : tap * step + run], out=result[:run])
+    result[run:] = 0
+    return result.reshape(grid.shape)
+
+
 def _pool_windows(x, window, stride, out_hw, ufunc):
-    """ufunc over every window, as two separable passes. Height first: its taps are
-    whole rows, contiguous in memory, and the width pass then runs on the already
-    shrunk array. Rows below the last window never count."""
-    used_rows = x[:, :, : (out_hw[0] - 1) * stride[0] + window[0]]
-    columns = _reduce_along(used_rows, 2, window[0], stride[0], out_hw[0], ufunc)
-    return _reduce_along(columns, 3, window[1], stride[1], out_hw[1], ufunc)
+    """ufunc over every window, as two separable passes: rows of the window, then
+    its columns. A pass with stride 1 runs on flat shifted runs (``_flat_runs``);
+    otherwise on strided views, and rows below the last window never count."""
+    if stride[0] == 1 and window[0] > 1:
+        rows = _flat_runs(np.ascontiguousarray(x), 2, window[0], ufunc)
+    else:
+        used_rows = x[:, :, : (out_hw[0] - 1) * stride[0] + window[0]]
+        rows = _reduce_along(used_rows, 2, window[0], stride[0], out_hw[0], ufunc)
+    if stride[1] == 1 and window[1] > 1:
+        both = _flat_runs(rows, 3, window[1], ufunc)[:, :, : out_hw[0], : out_hw[1]]
+    else:
+        both = _reduce_along(rows[:, :, : out_hw[0]], 3, window[1], stride[1], out_hw[1], ufunc)
+    return np.ascontiguousarray(both)
 
 
 def _window_tap(x, p, q, stride, out_hw):
@@ -89,7 +118,8 @@ def _first_winners(x, out, window, stride):
     Each tap's code is its index where it holds the maximum and the dtype's
     largest value elsewhere; the running minimum of the codes is the first winning
     tap. Plain unsigned arithmetic keeps every step a fast contiguous loop (masked
-    copies are not).
+    copies are not). A window with no winner (it holds a NaN) sends its gradient
+    to its last tap.
     """
     taps = window[0] * window[1]
     dtype = next(t for t in (np.uint8, np.uint16, np.uint32) if taps < np.iinfo(t).max)
@@ -103,7 +133,7 @@ def _first_winners(x, out, window, stride):
         np.multiply(match, dtype(none - tap), out=code)
         np.subtract(none, code, out=code)
         np.minimum(winner, code, out=winner)
-    return winner
+    return np.minimum(winner, taps - 1, out=winner)
 
 
 def _route_to_winners(dout, winner, x_shape, window, stride):
@@ -144,6 +174,21 @@ def _spread_along(grad, axis, window, stride, in_len):
     for _, index in taps:
         dx[index] += grad
     return dx
+
+
+def _spread_flat(grad, axis, window, in_len):
+    """``_spread_along`` for stride 1, on flat shifted runs (see ``_flat_runs``)."""
+    shape = list(grad.shape)
+    shape[axis] = in_len
+    padded = np.zeros(shape, dtype=grad.dtype)  # junk cells carry no gradient
+    padded[:, :, : grad.shape[2], : grad.shape[3]] = grad
+    step = shape[3] if axis == 2 else 1
+    source, dx = padded.reshape(-1), np.zeros(padded.size, dtype=grad.dtype)
+    run = source.size - (window - 1) * step
+    for tap in range(window):
+        target = dx[tap * step : tap * step + run]
+        np.add(target, source[:run], out=target)
+    return dx.reshape(shape)
 
 
 def _check_x(x):
@@ -220,10 +265,14 @@ def avg_pool_backward_fast(dout, cache):
     window, stride, out_hw = _pool_geometry(x_shape, pool_param)
     expect_shape("dout", dout, x_shape[:2] + out_hw, "(N, C, H', W'), the forward output's shape")
     grad = dout.astype(dtype) * (1.0 / (window[0] * window[1]))
+    if stride[1] == 1 and window[1] > 1:
+        d_row_sum = _spread_flat(grad, 3, window[1], x_shape[3])
+    else:
+        d_row_sum = _spread_along(grad, 3, window[1], stride[1], x_shape[3])
+    if stride[0] == 1 and window[0] > 1:
+        return _spread_flat(d_row_sum, 2, window[0], x_shape[2])
     used_height = (out_hw[0] - 1) * stride[0] + window[0]
-    d_row_sum = _spread_along(grad, 2, window[0], stride[0], used_height)
-    d_used = _spread_along(d_row_sum, 3, window[1], stride[1], x_shape[3])
-    return _pad_rows(d_used, x_shape)
+    return _pad_rows(_spread_along(d_row_sum, 2, window[0], stride[0], used_height), x_shape)
 
 
 def _pad_rows(d_used, x_shape):

@@ -114,3 +114,16 @@ def test_max_pool_backward_follows_the_tie_rule_on_inputs_full_of_ties(case):
     expected = max_pool_backward_loops(
         x, dout, param["pool_height"], param["pool_width"], pair(param["stride"]))
     np.testing.assert_allclose(max_pool_backward_fast(dout, cache), expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("stride", [1, 2, 3])
+def test_max_pool_backward_survives_nan_inputs(stride):
+    # A window holding a NaN has no element equal to its maximum; its gradient
+    # must still land somewhere inside it, not crash or vanish.
+    x = np.random.default_rng(0).standard_normal((2, 2, 7, 7))
+    x[0, 1, 2, 3] = np.nan
+    param = {"pool_height": 3, "pool_width": 3, "stride": stride}
+    out, cache = max_pool_forward_fast(x, param)
+    with np.errstate(invalid="raise"):
+        dx = max_pool_backward_fast(np.ones_like(out), cache)
+    assert dx.sum() == out.size
