@@ -38,10 +38,10 @@ def _conv_geometry(conv_param, x_shape, w_shape):
 
 
 def _chunk_images(bytes_per_image, n):
-    """Images per chunk, so a chunk's workspace stays in the CPU cache; never the
-    whole batch (when there is more than one image), so the workspace stays well
-    below one full column matrix."""
-    return max(1, min(CHUNK_BYTES // max(1, bytes_per_image), -(-n // 2)))
+    """Images per chunk, so a chunk's workspace stays in the CPU cache; at most half
+    the batch, so for two images or more the workspace (up to about two column
+    matrices per image) stays below one column matrix of the whole batch."""
+    return max(1, min(CHUNK_BYTES // max(1, bytes_per_image), n // 2))
 
 
 def _kernel_rows(w):

@@ -198,3 +198,28 @@ def test_tap_copies_keep_clear_of_slow_memcpy_distances(dtype, param):
         _, runs, _ = work.views(count)[0]
         distances = [(target.ctypes.data - source.ctypes.data) % 4096 for target, source in runs]
         assert not [d for d in distances if 0 < d < 64]
+
+
+@pytest.mark.parametrize("n", [3, 8, 32])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_forward_extra_memory_stays_below_one_column_matrix(n, dtype):
+    # The benchmark's shapes (batch size varied): the forward pass builds its columns
+    # a chunk at a time, so beyond its output it never holds more than one column
+    # matrix of the whole batch.
+    import tracemalloc
+
+    from conv_lib.bench import CONV_SHAPES
+
+    rng = np.random.default_rng(0)
+    for x_shape, w_shape, stride, pad in CONV_SHAPES.values():
+        x = rng.standard_normal((n, *x_shape[1:])).astype(dtype)
+        w = rng.standard_normal(w_shape).astype(dtype)
+        b = np.zeros(w_shape[0], dtype)
+        tracemalloc.start()
+        try:
+            out, _ = conv_forward_fast(x, w, b, {"stride": stride, "pad": pad})
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        column_matrix = np.prod(w_shape[1:]) * n * out.shape[2] * out.shape[3] * x.itemsize
+        assert (peak - out.nbytes) / column_matrix < 1.0, (x_shape, w_shape, dtype)
