@@ -54,7 +54,7 @@ class _Workspace:
     with the views each chunk size needs computed once."""
 
     def __init__(self, plan, n, filters, dtype, backward):
-        self.plan = plan
+        self.plan, self.backward = plan, backward
         k = plan.kernel_size
         per_image = (k + 1 + plan.phases * plan.channels) * plan.plane
         if backward:
@@ -85,7 +85,7 @@ class _Workspace:
             columns = plan.column_rows(self.columns, count, plan.kernel_size + 1, self.planes)
             forward = (columns, plan.runs(self.planes, columns), plan.wrapped(columns))
             backward = None
-            if hasattr(self, "d_columns"):
+            if self.backward:
                 d_columns = plan.column_rows(self.d_columns, count, plan.kernel_size)
                 backward = (d_columns, plan.runs(self.d_planes, d_columns), plan.wrapped(d_columns))
             self._views[count] = forward, backward

@@ -19,6 +19,17 @@ def loops(x, w, b, param):
     )
 
 
+def assert_gradients_match_numerical(x, w, b, param, cache, dout):
+    """dx, dw and db from conv_backward_fast against centred differences."""
+    dx, dw, db = conv_backward_fast(dout, cache)
+
+    def forward():
+        return conv_forward_fast(x, w, b, param)[0]
+
+    for grad, wrt in ((dx, x), (dw, w), (db, b)):
+        assert gradient_error(grad, numerical_gradient(forward, wrt, dout, h=LINEAR_H)) < 1e-9
+
+
 @given(conv_cases())
 def test_forward_matches_loops(case):
     x, w, b, param = case
@@ -33,13 +44,7 @@ def test_backward_matches_numerical_gradient(case):
     x, w, b, param = case
     out, cache = conv_forward_fast(x, w, b, param)
     dout = np.random.default_rng(1).standard_normal(out.shape)
-    dx, dw, db = conv_backward_fast(dout, cache)
-
-    def forward():
-        return conv_forward_fast(x, w, b, param)[0]
-
-    for grad, wrt in ((dx, x), (dw, w), (db, b)):
-        assert gradient_error(grad, numerical_gradient(forward, wrt, dout, h=LINEAR_H)) < 1e-9
+    assert_gradients_match_numerical(x, w, b, param, cache, dout)
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -81,13 +86,7 @@ def test_edge_geometries(x_shape, w_shape, param):
     out, cache = conv_forward_fast(x, w, b, param)
     assert rel_error(out, loops(x, w, b, param)) < 1e-11
     dout = rng.standard_normal(out.shape)
-    dx, dw, db = conv_backward_fast(dout, cache)
-
-    def forward():
-        return conv_forward_fast(x, w, b, param)[0]
-
-    for grad, wrt in ((dx, x), (dw, w), (db, b)):
-        assert gradient_error(grad, numerical_gradient(forward, wrt, dout, h=LINEAR_H)) < 1e-9
+    assert_gradients_match_numerical(x, w, b, param, cache, dout)
 
 
 def test_output_size_is_floored_like_pytorch():
@@ -174,13 +173,7 @@ def test_batches_split_into_chunks_match_loops(monkeypatch, param, chunk_bytes):
     out, cache = conv_forward_fast(x, w, b, param)
     assert rel_error(out, loops(x, w, b, param)) < 1e-11
     dout = rng.standard_normal(out.shape)
-    dx, dw, db = conv_backward_fast(dout, cache)
-
-    def forward():
-        return conv_forward_fast(x, w, b, param)[0]
-
-    for grad, wrt in ((dx, x), (dw, w), (db, b)):
-        assert gradient_error(grad, numerical_gradient(forward, wrt, dout, h=LINEAR_H)) < 1e-9
+    assert_gradients_match_numerical(x, w, b, param, cache, dout)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
