@@ -16,12 +16,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from .course import EXAMPLES, REPO, environment_path
+from .pipeline.course import EXAMPLES, REPO, environment_path
 
 
 def _autograde(args):
-    from .autograde import autograde, summary
-    from .submissions import SubmissionError
+    from .pipeline.autograde import autograde, summary
+    from .pipeline.submissions import SubmissionError
 
     started = time.perf_counter()
     jobs = args.jobs if args.jobs and args.jobs > 0 else os.cpu_count() or 1
@@ -43,10 +43,10 @@ def _autograde(args):
 
 
 def _export(args):
-    from . import gradescope
-    from .autograde import grade_student
-    from .course import SOURCE
-    from .submissions import StudentWork
+    from .pipeline import gradescope
+    from .pipeline.autograde import grade_student
+    from .pipeline.course import SOURCE
+    from .pipeline.submissions import StudentWork
 
     folder = Path(args.submission)
     if not folder.is_dir():
@@ -82,7 +82,7 @@ def _demo(args):
 
 
 def _release(args):
-    from .course import WorkWouldBeLost, release
+    from .pipeline.course import WorkWouldBeLost, release
 
     try:
         destination = release(args.out, force=args.force)

@@ -29,7 +29,7 @@ def define_solution(assignment, function, source=None):
     or ``source``); return the function it defines."""
     import nbformat
 
-    from grader import notebook_code
+    from grader.diagnosis import notebook_code
 
     build = load_sample_class_builder()
     course_nb = nbformat.read(str(next((build.SOLUTIONS / assignment).glob("*.ipynb"))),

@@ -15,8 +15,9 @@ from conv_lib import (
     max_pool_backward_fast,
     max_pool_forward_fast,
 )
-from grader import checks, reference
-from grader.tasks import TASKS
+from grader import checks
+from grader.diagnosis import reference
+from grader.diagnosis.tasks import TASKS
 
 from . import students
 from .conftest import define_solution

@@ -12,8 +12,8 @@ from collections import defaultdict
 import nbformat
 import pytest
 
-from grader.autograde import autograde
-from grader.sandbox import Limits
+from grader.pipeline.autograde import autograde
+from grader.pipeline.sandbox import Limits
 
 from .conftest import load_sample_class_builder
 
@@ -44,11 +44,11 @@ def body(lines):
 def cheat_patch():
     return """
 import numpy as np
-import grader, grader.checks, grader.judge, conv_lib
+import grader, grader.checks, grader.diagnosis.judge, conv_lib
 np.allclose = lambda *a, **k: True
 np.testing.assert_allclose = lambda *a, **k: None
 grader.checks.grade = lambda task, fn, points, seed=None: points
-grader.judge.judge = lambda *a, **k: None
+grader.diagnosis.judge.judge = lambda *a, **k: None
 conv_lib.max_pool_forward_fast = lambda x, p: (np.zeros(1), None)
 """
 

@@ -8,8 +8,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from grader import course
-from grader.tasks import ASSIGNMENTS
+from grader.pipeline import course
+from grader.diagnosis.tasks import ASSIGNMENTS
 
 from .conftest import load_sample_class_builder
 
@@ -52,7 +52,7 @@ def test_every_task_has_solution_check_and_test_cells_in_order():
         cells = nbformat.read(str(path), as_version=4).cells
         ids = [_nbgrader(c).get("grade_id") for c in cells]
         for task in ASSIGNMENTS[path.parent.name]:
-            from grader.tasks import TASKS
+            from grader.diagnosis.tasks import TASKS
 
             function = TASKS[task].function
             assert function in ids, f"{path.name}: no solution cell {function}"
@@ -152,7 +152,7 @@ def test_untouched_release_runs_top_to_bottom_with_friendly_messages(path):
 
 
 def test_a_later_notebook_can_borrow_your_function_from_an_earlier_one(capsys):
-    from grader.notebook_code import function_from_notebook
+    from grader.diagnosis.notebook_code import function_from_notebook
 
     solved = function_from_notebook(REPO / "solutions/01_conv_forward/conv_forward.ipynb",
                                     "conv_forward_naive")

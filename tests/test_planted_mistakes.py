@@ -4,7 +4,7 @@ is named in the feedback (issue: the notebook series, Tests)."""
 import pytest
 
 from grader import checks
-from grader.tasks import ASSIGNMENTS, TASKS
+from grader.diagnosis.tasks import ASSIGNMENTS, TASKS
 
 from .conftest import define_solution, load_sample_class_builder
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from . import mistakes, reference
 from .mistakes import TOLERANCE
-from .protocol import Opaque
+from .opaque import Opaque
 from .tasks import TASKS
 
 def call_args(task, case):

@@ -12,6 +12,8 @@ import struct
 
 import numpy as np
 
+from ..diagnosis.opaque import Opaque
+
 _LENGTH = struct.Struct("<Q")
 MAX_FRAME = 512 * 1024 * 1024  # far above any honest result; a liar's length is refused
 
@@ -60,16 +62,6 @@ def encode(value, blobs, depth=0):
     if depth < 3 and type(value) is dict and all(type(k) is str for k in value):
         return {"kind": "dict", "items": {k: encode(v, blobs, depth + 1) for k, v in value.items()}}
     return {"kind": "opaque", "type": type(value).__name__}
-
-
-class Opaque:
-    """Stands in for a returned object that did not cross: only its type name did."""
-
-    def __init__(self, type_name):
-        self.type_name = type_name
-
-    def __repr__(self):
-        return f"<{self.type_name}>"
 
 
 def decode(description, blobs):

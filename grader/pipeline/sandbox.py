@@ -38,7 +38,7 @@ def _apply_limits(memory_bytes):
 
 
 class Worker:
-    """One sandboxed ``python -m grader.worker`` process."""
+    """One sandboxed ``python -m grader.pipeline.worker`` process."""
 
     def __init__(self, job, limits):
         self.limits = limits
@@ -49,7 +49,7 @@ class Worker:
                    MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1")
         self.workdir = tempfile.TemporaryDirectory(prefix="grader-worker-")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "grader.worker"],
+            [sys.executable, "-m", "grader.pipeline.worker"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             cwd=self.workdir.name, env=env, start_new_session=True,
             preexec_fn=_apply_limits(limits.memory_bytes),

@@ -20,12 +20,13 @@ from pathlib import Path
 
 import nbformat
 
-from . import feedback, notebook_code, trusted
-from .checks import report
+from . import feedback, trusted
+from ..diagnosis import notebook_code
+from ..diagnosis.checks import report
 from .course import SOURCE, Course, assignments, graded_cells
 from .sandbox import Limits
 from .submissions import collect
-from .tasks import ASSIGNMENTS, TASKS
+from ..diagnosis.tasks import ASSIGNMENTS, TASKS
 
 COLUMNS = ["student_id", "assignment", "notebook", "grade_id", "score", "max_score", "status"]
 

@@ -7,7 +7,7 @@ instructor. They never show test code, hidden or not.
 
 import html
 
-from .judge import common_problem, shared_mistake, without
+from ..diagnosis.judge import common_problem, shared_mistake, without
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; color: #222; }

@@ -2,11 +2,11 @@
 
 from dataclasses import dataclass, field
 
-from . import judge as judging
-from .judge import Verdict
-from .notebook_code import strip_magics
+from ..diagnosis import judge as judging
+from ..diagnosis.judge import Verdict
+from ..diagnosis.notebook_code import strip_magics
 from .sandbox import Limits, Session
-from .tasks import TASKS
+from ..diagnosis.tasks import TASKS
 
 MAX_DEATHS = 2  # after this many crashes in one task, its remaining cases are not run
 

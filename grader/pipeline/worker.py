@@ -1,4 +1,4 @@
-"""The sandboxed side of grading: ``python -m grader.worker``.
+"""The sandboxed side of grading: ``python -m grader.pipeline.worker``.
 
 It runs a student's code and nothing else. The trusted grader starts it with
 CPU-time and memory limits, in its own session, sends it the notebook's code

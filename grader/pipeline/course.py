@@ -13,7 +13,7 @@ import time
 import warnings
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SOURCE = REPO / "solutions"
 RELEASE = REPO / "notebooks"
 EXAMPLES = REPO / "examples" / "submitted"  # the sample class the demo and the benchmark grade

@@ -1,0 +1,287 @@
+"""The checks students run after every task, and the autograder's test-cell calls.
+
+A check never raises and never writes to stderr: it prints either a pass or,
+for each failing case, its parameters, the expected and actual shapes, the
+error and the mistake it most likely is. Use them as plain calls, with or
+without nbgrader::
+
+    check_conv_forward(conv_forward_naive)
+    check_conv_backward(conv_backward_naive, forward=conv_forward_naive)
+
+``grade(task, fn, points)`` runs the public and hidden cases and returns the
+points earned (fraction of cases passed x points), which nbgrader reads as
+partial credit when it is a test cell's last expression.
+"""
+
+import contextlib
+import functools
+import io
+import os
+import traceback
+import types
+import warnings
+
+import numpy as np
+
+from . import judge as judging
+from .judge import Verdict
+from .tasks import TASKS
+
+_GRADER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the whole grader package
+
+
+def _where(tb):
+    """The innermost frame of the student's own code, as 'line N: source'."""
+    frames = [
+        f for f in traceback.extract_tb(tb)
+        if not f.filename.startswith(_GRADER_DIR) and "site-packages" not in f.filename
+    ]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    code = f": {frame.line.strip()}" if frame.line else ""
+    return f"in {frame.name}, line {frame.lineno}{code}"
+
+
+@contextlib.contextmanager
+def quiet():
+    """Swallow a student's prints, warnings and floating-point complaints, so
+    that nothing reaches stderr (nbgrader zeroes a test cell with stderr output)."""
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), \
+            warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        yield sink
+
+
+def call(fn, args):
+    """Run a student's function; returns ("ok", value) or ("error", (type, message, where))."""
+    with quiet():
+        try:
+            return "ok", fn(*args)
+        except Exception as error:  # the student's bug, reported, never re-raised
+            return "error", (type(error).__name__, str(error).split("\n")[0][:300],
+                             _where(error.__traceback__))
+
+
+def run_case(task, fn, case):
+    status, value = call(fn, judging.call_args(task, case))
+    if status == "error":
+        return judging.judge_error(case, *value)
+    try:
+        return judging.judge(task, case, value)
+    except Exception as error:  # a return value so odd the judge cannot read it
+        return Verdict(case, False, [f"returned something the check cannot read: {error}"])
+
+
+def run(task, fn, hidden=False, seed=None):
+    """Verdicts of ``fn`` on the public cases, or on the hidden ones."""
+    return [run_case(task, fn, case) for case in TASKS[task].make_cases(hidden=hidden, seed=seed)]
+
+
+# ------------------------------------------------------------------- forward?
+
+
+def _own_forward_hint(task, verdict, backward, forward):
+    """For a failing backward case: does the student's backward at least agree
+    with the numerical gradient of the student's own forward?"""
+    if forward is None or not any(p.startswith("dx ") for p in verdict.problems):
+        return None
+    case = verdict.case
+    i = case.inputs
+    status, grads = call(backward, judging.call_args(task, case))
+    if status == "error":
+        return None
+    dx = grads[0] if isinstance(grads, tuple) else grads
+    if not isinstance(dx, np.ndarray) or dx.shape != i["x"].shape:
+        return None
+    args = judging.call_args(task.replace("backward", "forward"), case)
+    status, result = call(forward, args)
+    if status == "error":
+        return None
+    x = args[0]
+    rng = np.random.default_rng(0)
+    picks = [tuple(int(rng.integers(s)) for s in x.shape) for _ in range(8)]
+    h = 1e-5
+    numeric = []
+    for index in picks:
+        values = []
+        for step in (h, -h):
+            x_moved = x.copy()
+            x_moved[index] += step
+            status, moved = call(forward, (x_moved,) + args[1:])
+            if status == "error" or not isinstance(moved, tuple):
+                return None
+            values.append(np.sum(np.asarray(moved[0], dtype=np.float64) * i["dout"]))
+        numeric.append((values[0] - values[1]) / (2 * h))
+    mine = np.array([dx[p] for p in picks], dtype=np.float64)
+    forward_ok = judging.judge(task.replace("backward", "forward"), case, result).passed
+    if forward_ok:
+        return ("your forward pass is right on this case, and your dx disagrees with its "
+                "numerical gradient: the bug is in the backward pass")
+    if judging.reference.rel_error(mine, np.array(numeric)) < 1e-5:
+        return ("your dx agrees with the numerical gradient of YOUR forward pass, so the "
+                "backward is consistent: the bug is in your forward pass; fix it first")
+    return ("your dx also disagrees with the numerical gradient of your own forward pass: "
+            "the bug is in the backward pass")
+
+
+# ------------------------------------------------------------------- reporting
+
+
+def report(title, verdicts, show_passes=True):
+    passed = sum(v.passed for v in verdicts)
+    shared = judging.common_problem(verdicts)
+    if shared:
+        return f"{title}: 0/{len(verdicts)} cases passed: {shared}"
+    mistake = judging.shared_mistake(verdicts)
+    lines = [f"  Every failing case points to one {mistake}"] if mistake else []
+    for v in verdicts:
+        if v.passed:
+            if show_passes:
+                lines.append(f"  ✓ {v.case.label}: {v.case.describe()}")
+            continue
+        lines.append(f"  ✗ {v.case.label}: {v.case.describe()}")
+        lines += [f"      {p}" for p in judging.without(v.problems, mistake)]
+    verdict = "all passed" if passed == len(verdicts) else "see the failing cases below"
+    return f"{title}: {passed}/{len(verdicts)} cases passed ({verdict})\n" + "\n".join(lines)
+
+
+@functools.cache
+def _blocked_functions(task):
+    """{name: module} of the public functions a task's solution may not use."""
+    import importlib
+
+    found = {}
+    for module_name in TASKS[task].blocked:
+        module = importlib.import_module(module_name)
+        for name, obj in vars(module).items():
+            if callable(obj) and not name.startswith("_") and getattr(obj, "__module__", None) == module_name:
+                found[name] = module_name
+    return found
+
+
+def forbidden_uses(task, fn):
+    """The blocked conv_lib functions ``fn`` (or a helper of the student's it calls) uses.
+
+    The autograder switches those modules off, so a solution built on them scores 0
+    there; the checks say so up front instead of showing a pass that will not hold.
+    """
+    blocked = _blocked_functions(task)
+    used, seen = set(), set()
+
+    def walk(function):
+        code = getattr(function, "__code__", None)
+        if code is None or code in seen:
+            return
+        seen.add(code)
+        names, stack = set(), [code]
+        while stack:
+            current = stack.pop()
+            names.update(current.co_names)
+            stack += [c for c in current.co_consts if isinstance(c, types.CodeType)]
+        scope = dict(getattr(function, "__globals__", {}))
+        for name, cell in zip(code.co_freevars, function.__closure__ or ()):
+            try:
+                scope[name] = cell.cell_contents
+            except ValueError:  # an empty cell
+                continue
+            names.add(name)
+        for name in names:
+            target = scope.get(name)
+            if getattr(target, "__module__", None) in blocked.values() or (
+                    target is None and name in blocked):
+                used.add(name)
+            elif isinstance(target, types.FunctionType) and target.__module__ == function.__module__:
+                walk(target)  # a helper the student wrote
+
+    walk(fn)
+    return sorted(used)
+
+
+def _forbidden_message(task, names):
+    blocked = _blocked_functions(task)
+    listed = ", ".join(f"{n} ({blocked[n]})" if n in blocked else n for n in names)
+    return (f"{TASKS[task].function} uses {listed}, which is switched off when your notebook is "
+            f"graded: the task is to write this yourself. As it stands it scores 0.")
+
+
+def _check(task, fn, forward=None):
+    name = TASKS[task].function
+    if not callable(fn):
+        print(f"{name}: expected a function, got {type(fn).__name__}. Run the cell that "
+              f"defines {name} first.")
+        return
+    banned = forbidden_uses(task, fn)
+    if banned:
+        print(_forbidden_message(task, banned))
+        return
+    verdicts = run(task, fn)
+    # Only the first failing backward case gets the (slower) forward-consistency check.
+    for v in verdicts:
+        if not v.passed and task.endswith("backward"):
+            hint = _own_forward_hint(task, v, fn, forward)
+            if hint:
+                v.problems.append(hint)
+            break
+    print(report(name, verdicts))
+    if all(v.passed for v in verdicts):
+        print("Well done! Move on to the next task.")
+
+
+def check_conv_forward(conv_forward_naive):
+    """Run conv_forward_naive on the public cases and explain any failure."""
+    _check("conv_forward", conv_forward_naive)
+
+
+def check_conv_backward(conv_backward_naive, forward=None):
+    """Run conv_backward_naive on the public cases; with ``forward`` (your own
+    conv_forward_naive), also tell a forward bug from a backward bug."""
+    _check("conv_backward", conv_backward_naive, forward)
+
+
+def check_max_pool_forward(max_pool_forward_naive):
+    _check("max_pool_forward", max_pool_forward_naive)
+
+
+def check_max_pool_backward(max_pool_backward_naive, forward=None):
+    _check("max_pool_backward", max_pool_backward_naive, forward)
+
+
+def check_avg_pool_forward(avg_pool_forward_naive):
+    _check("avg_pool_forward", avg_pool_forward_naive)
+
+
+def check_avg_pool_backward(avg_pool_backward_naive, forward=None):
+    _check("avg_pool_backward", avg_pool_backward_naive, forward)
+
+
+def check_conv_forward_im2col(conv_forward_im2col):
+    _check("conv_forward_im2col", conv_forward_im2col)
+
+
+def check_convnet_loss(convnet_loss):
+    """Run convnet_loss(model, X, y=None) on small models and explain any failure."""
+    _check("convnet_loss", convnet_loss)
+
+
+def grade(task, fn, points, seed=None):
+    """Points earned by ``fn`` on the public and hidden cases of ``task``.
+
+    Prints which cases failed and why (parameters only, never test code).
+    """
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {sorted(TASKS)}, got {task!r}")
+    if not callable(fn):
+        print(f"{TASKS[task].function} is not a function: 0/{points} points")
+        return 0.0
+    banned = forbidden_uses(task, fn)
+    if banned:
+        print(_forbidden_message(task, banned))
+        print(f"score: 0 / {points} points")
+        return 0.0
+    verdicts = run(task, fn) + run(task, fn, hidden=True, seed=seed)
+    earned = round(points * sum(v.passed for v in verdicts) / len(verdicts), 2)
+    print(report(TASKS[task].function, verdicts, show_passes=False))
+    print(f"score: {earned:g} / {points} points")
+    return earned

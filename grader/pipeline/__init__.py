@@ -1,0 +1,1 @@
+"""The instructor's pipeline: collect submissions, run them in a sandbox, judge, write grades and feedback."""
