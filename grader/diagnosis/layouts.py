@@ -44,10 +44,14 @@ def explain(part, got, source):
     if got.shape == expected.shape and np.array_equal(got, expected):
         return None
     for permutation in itertools.permutations(range(4)):
-        if np.array_equal(got, source.transpose(permutation)):  # False on other shapes
-            return (f"{part} holds the right numbers but its axes are in the order "
-                    f"{_order(axes, permutation)}, not {course_order}: that is "
-                    f"transpose{permutation}; the course's layout is transpose{want}")
+        if not np.array_equal(got, source.transpose(permutation)):  # False on other shapes
+            continue
+        if permutation == (0, 1, 2, 3):
+            return (f"{part} is unchanged, still channels-last {_order(axes, permutation)}: "
+                    f"{course_order} is transpose{want}")
+        return (f"{part} holds the right numbers but its axes are in the order "
+                f"{_order(axes, permutation)}, not {course_order}: that is "
+                f"transpose{permutation}; the course's layout is transpose{want}")
     if got.shape == expected.shape and got.size and np.array_equal(got.ravel(), source.ravel()):
         return (f"{part} has the right shape {got.shape} but its numbers are scrambled: "
                 f"reshape keeps the order in memory and only relabels the axes; use "
