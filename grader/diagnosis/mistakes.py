@@ -178,10 +178,11 @@ def _dilated_span(case):
     return tuple(d * (k - 1) + 1 for k in case.inputs["w"].shape[2:])
 
 
-def _top_left_of(full_fn, sizes_fn=None):
+def _top_left_of(full_fn, sizes_fn=None, windows_at_least=0):
     """A mistake whose output is the top-left corner of ``full_fn(case)``, at the
     student's own output size (one of ``sizes_fn(case)`` when given): loops that read
-    the wrong pixels, or size the output wrongly, but are right about everything else."""
+    the wrong pixels, or size the output wrongly, but are right about everything else.
+    ``windows_at_least``: fewer output values cannot tell this mistake from another."""
 
     def explains(case):
         full = full_fn(case)
@@ -194,7 +195,7 @@ def _top_left_of(full_fn, sizes_fn=None):
                     or actual.shape[:2] != full.shape[:2]:
                 return False
             h, w = actual.shape[2:]
-            if sizes is not None and (h, w) not in sizes:
+            if (sizes is not None and (h, w) not in sizes) or h * w < windows_at_least:
                 return False
             if actual.size == 0:  # nothing to compare: only a wrong size formula says this much
                 return sizes is not None
@@ -227,8 +228,9 @@ CONV_FORWARD_DILATED = [m for m in CONV_FORWARD if m.name != "output size rounde
         "the windows still move by `stride`: window (i, j) starts at row i * stride; the "
         "dilation spaces the taps inside it, which sit at rows i * stride + p * dilation "
         "(p = 0 .. HH - 1), e.g. x_pad[n, :, top:top + HH_eff:dilation, ...]",
+        # one window reads the same pixels as with the dilation ignored (next entry)
         _top_left_of(_only_if(_dilated, lambda c: _conv(
-            c, stride=_conv_stride(c) * _dilation(c), dilation=1)[0])),
+            c, stride=_conv_stride(c) * _dilation(c), dilation=1)[0]), windows_at_least=2),
     ),
     Mistake(
         "dilation ignored: the taps are read next to each other",
