@@ -128,6 +128,22 @@ PLANTINGS = {
         "function": "convnet_loss",
         "edits": [("    loss += 0.5 * model.reg * sum(float(np.sum(p[k] * p[k])) for k in weights)\n", "")],
     },
+    "dilation applied to the window start instead of to the taps": {
+        "function": "conv_forward_dilated_naive",
+        "edits": [("top, left = i * S, j * S", "top, left = i * S * D, j * S * D"),
+                  ("taps = x_pad[n, :, top:top + HH_eff:D, left:left + WW_eff:D]",
+                   "taps = x_pad[n, :, top:top + HH, left:left + WW]")],
+    },
+    "dilation ignored: the taps are read next to each other": {
+        "function": "conv_forward_dilated_naive",
+        "edits": [("taps = x_pad[n, :, top:top + HH_eff:D, left:left + WW_eff:D]",
+                   "taps = x_pad[n, :, top:top + HH, left:left + WW]")],
+    },
+    "effective kernel size without the - 1": {
+        "function": "conv_forward_dilated_naive",
+        "edits": [("HH_eff = D * (HH - 1) + 1", "HH_eff = D * HH"),
+                  ("WW_eff = D * (WW - 1) + 1", "WW_eff = D * WW")],
+    },
     "bias missing (im2col)": {
         "function": "conv_forward_im2col",
         "edits": [("out = w.reshape(F, -1) @ cols + b[:, None]", "out = w.reshape(F, -1) @ cols")],
@@ -137,9 +153,11 @@ PLANTINGS = {
 
 SAMPLE_CLASS = {
     "ada": [],
-    "ben": ["kernel flipped", "gradient overwritten instead of accumulated (dx)",
+    "ben": ["kernel flipped", "dilation applied to the window start instead of to the taps",
+            "gradient overwritten instead of accumulated (dx)",
             "max-pool gradient spread over the window"],
-    "cleo": ["bias missing", "dx not cropped back from the padded input",
+    "cleo": ["bias missing", "effective kernel size without the - 1",
+             "dx not cropped back from the padded input",
              "average-pool gradient not divided by the window size", "bias missing (im2col)"],
     "dev": ["output size rounded up", "db summed over the wrong axes",
             "max-pool gradient overwritten where windows overlap",

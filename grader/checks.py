@@ -12,6 +12,7 @@ from .diagnosis.checks import (  # noqa: F401 - re-exported for the notebooks
     report,
     forbidden_uses,
     check_conv_forward,
+    check_conv_forward_dilated,
     check_conv_backward,
     check_max_pool_forward,
     check_max_pool_backward,
@@ -21,3 +22,5 @@ from .diagnosis.checks import (  # noqa: F401 - re-exported for the notebooks
     check_convnet_loss,
     grade,
 )
+from .diagnosis.layouts import check_channels_last  # noqa: F401 - re-exported
+

@@ -42,6 +42,7 @@ CORRECT = {
     "max_pool_backward": students.max_pool_backward,
     "avg_pool_backward": students.avg_pool_backward,
     "conv_forward_im2col": conv_forward_im2col,
+    "conv_forward_dilated": define_solution("01_conv_forward", "conv_forward_dilated_naive"),
     # The instructor's solution from notebook 5, built from conv_lib's layers.
     "convnet_loss": define_solution("05_convnet", "convnet_loss"),
 }
@@ -57,6 +58,7 @@ FAST = {
     "avg_pool_backward": lambda dout, cache: avg_pool_backward_fast(
         dout, avg_pool_forward_fast(*cache)[1]),
     "conv_forward_im2col": conv_forward_fast,
+    "conv_forward_dilated": conv_forward_fast,
 }
 
 

@@ -7,7 +7,8 @@ environment, else a fresh random one), so no answer can be hard-coded.
 
 Between them they cover strides 1-3, pads 0-2, rectangular kernels and inputs,
 batch and channel counts from 1 up, 1x1 kernels, a kernel equal to the padded
-input, sizes that do not divide evenly (floor), and overlapping pool windows.
+input, sizes that do not divide evenly (floor), overlapping pool windows, and
+for the optional dilated task dilations 1-3, also with kernels one tap high or wide.
 Pool inputs are tie-free, so any tie rule a student picks is graded the same.
 """
 
@@ -100,6 +101,58 @@ def conv_cases(hidden=False, seed=None):
     return [
         _conv_case(f"hidden {i + 1}", rng, *g) for i, g in enumerate(_hidden_conv_geometries(rng))
     ]
+
+
+# ------------------------------------------------------- dilated convolution
+
+# (N, C, H, W), (F, HH, WW), stride, pad, dilation
+PUBLIC_DILATED = [
+    ((2, 3, 7, 7), (2, 3, 3), 1, 0, 2),  # a 3x3 kernel at dilation 2 spans 5x5
+    ((1, 1, 9, 9), (1, 3, 3), 1, 2, 2),  # "same" padding at dilation 2: pad = dilation
+    ((2, 2, 9, 8), (2, 2, 3), 2, 1, 3),  # stride and dilation, rectangular kernel, floor
+    ((1, 2, 6, 6), (3, 3, 3), 1, 1, 1),  # dilation 1 is the plain conv layer
+    ((1, 1, 5, 5), (1, 3, 3), 1, 0, 2),  # the dilated kernel covers the whole input
+    ((1, 2, 4, 9), (2, 1, 3), 1, 1, 3),  # dilation along the columns only (HH = 1)
+]
+
+
+def _dilated_conv_case(label, rng, x_shape, w_shape, stride, pad, dilation):
+    case = _conv_case(label, rng, x_shape, w_shape, stride, pad)
+    del case.inputs["dout"]  # forward only (its shape ignores the dilation)
+    case.inputs["conv_param"]["dilation"] = dilation
+    case.shown["dilation"] = dilation
+    return case
+
+
+def _hidden_dilated_geometries(rng):
+    def r(lo, hi):
+        return int(rng.integers(lo, hi + 1))
+
+    def fitting(dilation, hh, ww, stride, pad, spare_h, spare_w):
+        """A geometry whose padded input is the dilated kernel's span plus spare pixels."""
+        span_h, span_w = dilation * (hh - 1) + 1, dilation * (ww - 1) + 1
+        h = max(1, span_h - 2 * pad + spare_h)
+        w = max(1, span_w - 2 * pad + spare_w)
+        return (r(1, 2), r(1, 3), h, w), (r(1, 3), hh, ww), stride, pad, dilation
+
+    geometries = [fitting(d, r(2, 3), r(2, 3), r(1, 3), r(0, 2), r(0, 4), r(0, 4))
+                  for d in (1, 2, 3)]  # every dilation, in general position
+    geometries.append(fitting(r(2, 3), 3, 1, r(1, 2), r(0, 2), r(0, 3), r(0, 3)))  # rows only
+    geometries.append(fitting(r(2, 3), 1, 3, r(1, 2), r(0, 2), r(0, 3), r(0, 3)))  # columns only
+    geometries.append(fitting(r(2, 3), r(2, 3), r(2, 3), 1, r(0, 2), 0, 0))  # span = padded input
+    stride = r(2, 3)  # a remainder after the last window: the floor matters
+    geometries.append(fitting(r(2, 3), r(2, 3), r(2, 3), stride, r(0, 1),
+                              stride * r(1, 2) + r(1, stride - 1), r(0, 3)))
+    return geometries
+
+
+def dilated_conv_cases(hidden=False, seed=None):
+    if not hidden:
+        rng = np.random.default_rng(234)
+        return [_dilated_conv_case(f"public {i + 1}", rng, *g) for i, g in enumerate(PUBLIC_DILATED)]
+    rng = np.random.default_rng(hidden_seed() if seed is None else seed)
+    return [_dilated_conv_case(f"hidden {i + 1}", rng, *g)
+            for i, g in enumerate(_hidden_dilated_geometries(rng))]
 
 
 # ---------------------------------------------------------------------- pooling

@@ -234,6 +234,12 @@ def check_conv_forward(conv_forward_naive):
     _check("conv_forward", conv_forward_naive)
 
 
+def check_conv_forward_dilated(conv_forward_dilated_naive):
+    """Run conv_forward_dilated_naive on the public cases (dilations 1 to 3) and
+    explain any failure."""
+    _check("conv_forward_dilated", conv_forward_dilated_naive)
+
+
 def check_conv_backward(conv_backward_naive, forward=None):
     """Run conv_backward_naive on the public cases; with ``forward`` (your own
     conv_forward_naive), also tell a forward bug from a backward bug."""

@@ -61,7 +61,7 @@ def unpack(task, case, returned):
         parts.update({f"grads[{k!r}]": grads.get(k) for k in case.inputs["model"]["params"]})
         return parts, None
     names = TASKS[task].parts
-    if task.endswith("forward") or task == "conv_forward_im2col":
+    if task.endswith("forward") or task in ("conv_forward_dilated", "conv_forward_im2col"):
         if problem := _tuple_of(returned, 2, task):
             return None, problem
         return {"out": returned[0]}, None

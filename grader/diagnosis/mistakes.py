@@ -165,6 +165,97 @@ CONV_FORWARD = [
 ]
 
 
+# -------------------------------------------------------- dilated conv forward
+
+
+def _dilation(case):
+    return case.inputs["conv_param"]["dilation"]
+
+
+def _dilated_span(case):
+    """(HH_eff, WW_eff): the pixels a dilated kernel spans, d * (HH - 1) + 1."""
+    d = _dilation(case)
+    return tuple(d * (k - 1) + 1 for k in case.inputs["w"].shape[2:])
+
+
+def _top_left_of(full_fn, sizes_fn=None, windows_at_least=0):
+    """A mistake whose output is the top-left corner of ``full_fn(case)``, at the
+    student's own output size (one of ``sizes_fn(case)`` when given): loops that read
+    the wrong pixels, or size the output wrongly, but are right about everything else.
+    ``windows_at_least``: fewer output values cannot tell this mistake from another."""
+
+    def explains(case):
+        full = full_fn(case)
+        if full is None:
+            return {}
+        sizes = sizes_fn(case) if sizes_fn else None
+
+        def predicate(actual):
+            if not isinstance(actual, np.ndarray) or actual.ndim != 4 \
+                    or actual.shape[:2] != full.shape[:2]:
+                return False
+            h, w = actual.shape[2:]
+            if (sizes is not None and (h, w) not in sizes) or h * w < windows_at_least:
+                return False
+            if actual.size == 0:  # nothing to compare: only a wrong size formula says this much
+                return sizes is not None
+            return h <= full.shape[2] and w <= full.shape[3] and close(actual, full[:, :, :h, :w])
+
+        return {"out": predicate}
+
+    return explains
+
+
+def _sizes_with_span_dilation_times_k(case):
+    """Output sizes from a span of d * HH (or d * HH + 1) instead of d * (HH - 1) + 1."""
+    x, (hh, ww) = case.inputs["x"], case.inputs["w"].shape[2:]
+    d, stride, pad = _dilation(case), _conv_stride(case), _conv_pad(case)
+    right = tuple(1 + (n + 2 * pad - span) // stride
+                  for n, span in zip(x.shape[2:], _dilated_span(case)))
+    wrong = {tuple(1 + (n + 2 * pad - (d * k + extra)) // stride
+                   for n, k in zip(x.shape[2:], (hh, ww)))
+             for extra in (0, 1)}
+    return wrong - {right}
+
+
+def _dilated(case):
+    return _dilation(case) > 1
+
+
+CONV_FORWARD_DILATED = [m for m in CONV_FORWARD if m.name != "output size rounded up"] + [
+    Mistake(
+        "dilation applied to the window start instead of to the taps",
+        "the windows still move by `stride`: window (i, j) starts at row i * stride; the "
+        "dilation spaces the taps inside it, which sit at rows i * stride + p * dilation "
+        "(p = 0 .. HH - 1), e.g. x_pad[n, :, top:top + HH_eff:dilation, ...]",
+        # one window reads the same pixels as with the dilation ignored (next entry)
+        _top_left_of(_only_if(_dilated, lambda c: _conv(
+            c, stride=_conv_stride(c) * _dilation(c), dilation=1)[0]), windows_at_least=2),
+    ),
+    Mistake(
+        "dilation ignored: the taps are read next to each other",
+        "tap (p, q) of window (i, j) is the pixel at row i * stride + p * dilation, "
+        "column j * stride + q * dilation: `dilation - 1` pixels are skipped between taps",
+        _top_left_of(_only_if(_dilated, lambda c: _conv(c, dilation=1)[0])),
+    ),
+    Mistake(
+        "effective kernel size without the - 1",
+        "HH taps with `dilation - 1` pixels between them span dilation * (HH - 1) + 1 pixels "
+        "(HH - 1 gaps, plus the first tap), so H' = 1 + (H + 2 * pad - "
+        "(dilation * (HH - 1) + 1)) // stride",
+        _top_left_of(lambda c: reference.output("conv_forward_dilated", c),
+                     _sizes_with_span_dilation_times_k),
+    ),
+    Mistake(
+        "output size rounded up",
+        "H' = 1 + (H + 2 * pad - HH_eff) // stride with HH_eff = dilation * (HH - 1) + 1: "
+        "floor division drops windows that would hang over the edge",
+        _rounded_up("out", _dilated_span, _conv_stride, _conv_pad,
+                    lambda c: reference.output("conv_forward_dilated", c)),
+    ),
+]
+
+
 # --------------------------------------------------------------- conv backward
 
 
@@ -423,6 +514,7 @@ CONVNET_LOSS = [
 CATALOG = {
     "conv_forward": CONV_FORWARD,
     "conv_forward_im2col": CONV_FORWARD,
+    "conv_forward_dilated": CONV_FORWARD_DILATED,
     "conv_backward": CONV_BACKWARD,
     "max_pool_forward": MAX_POOL_FORWARD,
     "max_pool_backward": MAX_POOL_BACKWARD,

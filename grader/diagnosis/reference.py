@@ -38,7 +38,7 @@ def output(task, case):
     i = case.inputs
     if task == "convnet_loss":
         return _convnet(i)
-    if task in ("conv_forward", "conv_forward_im2col"):
+    if task in ("conv_forward", "conv_forward_dilated", "conv_forward_im2col"):
         return _conv_forward(i)[0]
     if task == "conv_backward":
         return conv_backward_fast(i["dout"], _conv_forward(i)[1])

@@ -43,6 +43,8 @@ TASKS = {
     for t in [
         Task("conv_forward", "conv_forward_naive", cases.conv_cases, _conv_call,
              "a tuple (out, cache)", ("out",), _NAIVE_BLOCKED),
+        Task("conv_forward_dilated", "conv_forward_dilated_naive", cases.dilated_conv_cases,
+             _conv_call, "a tuple (out, cache)", ("out",), _NAIVE_BLOCKED),
         Task("conv_backward", "conv_backward_naive", cases.conv_cases,
              lambda i: (i["dout"], _conv_call(i)), "a tuple (dx, dw, db)", ("dx", "dw", "db"),
              _NAIVE_BLOCKED),
@@ -65,7 +67,7 @@ TASKS = {
 
 # Which tasks each assignment's notebook holds, in notebook order.
 ASSIGNMENTS = {
-    "01_conv_forward": ("conv_forward",),
+    "01_conv_forward": ("conv_forward", "conv_forward_dilated"),  # the second is optional
     "02_conv_backward": ("conv_backward",),
     "03_pooling": ("max_pool_forward", "max_pool_backward", "avg_pool_forward", "avg_pool_backward"),
     "04_im2col": ("conv_forward_im2col",),
