@@ -7,6 +7,7 @@ instructor. They never show test code, hidden or not.
 
 import html
 
+from ..diagnosis import pictures
 from ..diagnosis.judge import common_problem, shared_mistake, without
 
 STYLE = """
@@ -48,7 +49,19 @@ def _task_section(entry):
         )
         parts.append(f"<table><tr><th>case</th><th>parameters</th><th>what went wrong</th></tr>"
                      f"{rows}</table>")
+        parts.append(_picture(verdicts))
     return "\n".join(parts)
+
+
+def _picture(verdicts):
+    """The first failing case drawn (expected, yours, difference), from the arrays the
+    trusted judge already holds; '' when nothing can be drawn."""
+    try:
+        image = pictures.html_img(verdicts)
+    except Exception:  # noqa: BLE001 - a picture is a bonus; the table says it all
+        return ""
+    return f"<figure>{image}<figcaption>The first failing case: expected, yours, and " \
+           f"where they differ.</figcaption></figure>" if image else ""
 
 
 def page(student, assignment, notebook, entries, manual, notes, error=None):

@@ -6,6 +6,7 @@ from ..diagnosis import judge as judging
 from ..diagnosis.judge import Verdict
 from ..diagnosis.notebook_code import strip_magics
 from .sandbox import Limits, Session
+from .worker import INPUT_CHANGED
 from ..diagnosis.tasks import TASKS
 
 MAX_DEATHS = 2  # after this many crashes in one task, its remaining cases are not run
@@ -23,6 +24,8 @@ def _verdict(task, case, status, value, limits):
             return judging.judge(task, case, value)
         except Exception as error:  # a return value the judge cannot read
             return Verdict(case, False, [f"returned something the grader cannot read: {error}"])
+    if status == "error" and value.get("type") == INPUT_CHANGED:
+        return Verdict(case, False, [judging.input_changed(task, value.get("changed") or [[0]])])
     if status == "error":
         return judging.judge_error(case, value.get("type", "Error"), value.get("message", ""),
                                    value.get("where", ""))
