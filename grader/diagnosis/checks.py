@@ -167,7 +167,7 @@ def report(title, verdicts, show_passes=True, findings=()):
     if shared:
         return f"{title}: 0/{len(verdicts)} cases passed: {shared}"
     mistake = judging.shared_mistake(verdicts)
-    lines = [f"  Every failing case points to one {mistake}"] if mistake else []
+    lines = [f"  Every failing case: {mistake}"] if mistake else []
     lines += [f"  {f.sentence}" for f in findings]
     for v in verdicts:
         if v.passed:

@@ -59,9 +59,11 @@ def _name(path, names):
     return text
 
 
+CHANGED = "your function changed its input"
+
+
 def changed_message(paths, names):
     """The sentence a student reads when the call changed an input in place."""
     listed = ", ".join(dict.fromkeys(_name(p, names) for p in paths))
-    return (f"your function changed its input {listed}: the caller still needs it (in a network it "
-            f"is the previous layer's output or the cache of the backward pass). Fix: compute into "
-            f"a new array, e.g. x = x / 4 or x.copy(), instead of x /= 4 or x[...] = ...")
+    return (f"{CHANGED} {listed}, which its caller still needs. Fix: compute into a new "
+            f"array (x = x / 4, or work on x.copy()) instead of writing into it (x /= 4, x[...] = ...)")

@@ -137,7 +137,8 @@ def shared_mistake(verdicts):
     """The 'likely mistake' line that every failing case names, if they all name the
     same one: said once up front, it reads better than once per case."""
     failing = [v for v in verdicts if not v.passed]
-    named = [{p for p in v.problems if p.startswith("likely mistake:")} for v in failing]
+    named = [{p for p in v.problems if p.startswith(("likely mistake:", inputs.CHANGED))}
+             for v in failing]
     common = set.intersection(*named) if named else set()
     return sorted(common)[0] if len(failing) > 1 and len(common) == 1 else None
 

@@ -331,7 +331,7 @@ def difference_pattern(expected, actual):
     return ""
 
 
-def _rung_sentence(ladder, rung, result, all_parts):
+def _rung_sentence(ladder, rung, result, all_parts, parent=None):
     wrong = sorted(result.wrong)
     part_words = ""
     if len(all_parts) > 1 and wrong:
@@ -348,7 +348,8 @@ def _rung_sentence(ladder, rung, result, all_parts):
     if not rung.changes:
         return (f"where to look: even {ladder.base_says} fails{part_words}: {what}. "
                 f"Look at {rung.look}.{fix}")
-    return (f"where to look: the simpler probes pass, but {rung.says} fail{part_words}: {what}. "
+    says = f"{parent.says} fail, and only {rung.says}" if parent else f"{rung.says} fail"
+    return (f"where to look: the simpler probes pass, but {says}{part_words}: {what}. "
             f"Look at {rung.look}.{fix}")
 
 
@@ -372,8 +373,9 @@ def diagnose(task, ladder, attempt):
                 "where to look: the line that writes into an input in place (x /= ..., "
                 "dout *= ..., x[...] = ...): work on a new array instead"))]
         narrower = [(r, n) for r in rung.refine if (n := _probe(task, ladder, r, attempt)).failed]
+        parent = None
         if len(narrower) == 1:
-            rung, result = narrower[0]
+            parent, (rung, result) = rung, narrower[0]
         if result.error and " -> inside " in (result.error[2] or ""):
             error_type, message, where = result.error
             return [Finding("raises", (
@@ -402,5 +404,5 @@ def diagnose(task, ladder, attempt):
                 finding = ladder.parts_say(rung, result)
             if finding:
                 return [finding]
-        return [Finding(rung.aspect, _rung_sentence(ladder, rung, result, list(result.parts)))]
+        return [Finding(rung.aspect, _rung_sentence(ladder, rung, result, list(result.parts), parent))]
     return []

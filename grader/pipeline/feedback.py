@@ -41,7 +41,7 @@ def _task_section(entry):
     elif failing:
         mistake = shared_mistake(verdicts)
         if mistake:
-            parts.append(f"<p class='bad'>Every failing case points to one {_escape(mistake)}</p>")
+            parts.append(f"<p class='bad'>Every failing case: {_escape(mistake)}</p>")
         rows = "".join(
             f"<tr><td>{_escape(v.case.label)}</td><td>{_escape(v.case.describe())}</td>"
             f"<td>{'<br>'.join(_escape(p) for p in without(v.problems, mistake))}</td></tr>"
