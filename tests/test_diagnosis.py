@@ -200,3 +200,43 @@ def test_the_first_failing_case_is_drawn_with_labels(monkeypatch):
     checks.check_conv_forward(students.conv_forward)  # all pass: nothing drawn
     assert len(shown) == 1
     assert pictures.html_img(verdicts).startswith("<img alt=")
+
+
+# ------------------------------------------------------------- in the sandbox
+
+
+def test_grading_in_the_sandbox_fails_a_case_whose_input_changed():
+    from grader.pipeline.trusted import grade_notebook
+
+    source = '''
+import numpy as np
+
+def avg_pool_backward_naive(dout, cache):
+    x, pool_param = cache
+    ph, pw, s = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+    dout /= ph * pw  # saves a copy, damages the caller's dout
+    dx = np.zeros_like(x)
+    for n, c, i, j in np.ndindex(dout.shape):
+        dx[n, c, i * s:i * s + ph, j * s:j * s + pw] += dout[n, c, i, j]
+    return dx
+'''
+    result = grade_notebook([], [("cell-1", source)], ["avg_pool_backward"], seed=0)
+    verdicts = result.verdicts["avg_pool_backward"]
+    failing = [v for v in verdicts if not v.passed]
+    assert len(failing) >= len(verdicts) - 1  # a 1x1 window divides by 1
+    assert failing[0].problems[0].startswith(
+        "your function changed its input dout, which its caller still needs")
+
+
+def test_the_feedback_page_embeds_the_first_failing_case_only_when_one_fails():
+    from grader.pipeline import feedback
+
+    def entry(fn):
+        verdicts = checks.run("conv_forward", fn)
+        return {"function": "conv_forward_naive", "score": 0, "max_score": 5, "verdicts": verdicts}
+
+    bad = feedback.page("s", "01_conv_forward", "conv", [entry(_bug("conv_forward", "pad_after_only").fn)],
+                        [], [])
+    assert "<img alt=" in bad and "src='data:image/png;base64," in bad
+    good = feedback.page("s", "01_conv_forward", "conv", [entry(students.conv_forward)], [], [])
+    assert "<img" not in good
