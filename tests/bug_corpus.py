@@ -116,7 +116,7 @@ CONV_FORWARD = [
 def _conv_backward(dout, cache, bug):
     x, w, _, conv_param = cache
     s, p = conv_param["stride"], conv_param["pad"]
-    n_, c_, h, wd = x.shape
+    n_, _, h, wd = x.shape
     f_, _, hh, ww = w.shape
     if bug == "float32":
         dout = dout.astype(np.float32)

@@ -78,8 +78,7 @@ def conv_backward_add_at(dout, cache):
     x, w, _, conv_param = cache
     s, p = _params(conv_param)
     xp = _padded(x, p)
-    n, c, h, wd = xp.shape
-    f, _, hh, ww = w.shape
+    hh, ww = w.shape[2:]
     oh, ow = dout.shape[2:]
     rows = (np.arange(oh) * s)[:, None] + np.arange(hh)[None, :]  # (oh, hh)
     cols = (np.arange(ow) * s)[:, None] + np.arange(ww)[None, :]  # (ow, ww)
@@ -132,7 +131,7 @@ def avg_pool_forward_integral(x, pool_param):
 def max_pool_backward_add_at(dout, cache):
     """Every window's argmax found at once, the gradients scattered with np.add.at."""
     x, pool_param = cache
-    ph, pw, s = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+    pw, s = pool_param["pool_width"], pool_param["stride"]
     windows = _pool_windows(x, pool_param)
     n, c, oh, ow = windows.shape[:4]
     flat = windows.reshape(n, c, oh, ow, -1).argmax(axis=4)
