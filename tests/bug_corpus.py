@@ -8,6 +8,7 @@ probe ladders generalise. ``python -m grader.diagnosis_report`` prints both part
 """
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -81,12 +82,6 @@ def _conv_forward(x, w, b, conv_param, bug):
     return out, (x, w, b, conv_param)
 
 
-def _conv_forward_bug(name):
-    def conv_forward_naive(x, w, b, conv_param):
-        return _conv_forward(x, w, b, conv_param, name)
-
-    return conv_forward_naive
-
 
 CONV_FORWARD = [
     ("stride_rows_only", ("stride_cols",), False),
@@ -149,12 +144,6 @@ def _conv_backward(dout, cache, bug):
     return dx, dw, db
 
 
-def _conv_backward_bug(name):
-    def conv_backward_naive(dout, cache):
-        return _conv_backward(dout, cache, name)
-
-    return conv_backward_naive
-
 
 CONV_BACKWARD = [
     ("dout_transposed", ("dout",), False),
@@ -204,12 +193,6 @@ def _pool_forward(x, pool_param, kind, bug):
                         out[n, c, i, j] = window.mean()
     return out, (x, pool_param)
 
-
-def _pool_forward_bug(kind, name):
-    def pool_forward_naive(x, pool_param):
-        return _pool_forward(x, pool_param, kind, name)
-
-    return pool_forward_naive
 
 
 MAX_POOL_FORWARD = [
@@ -274,12 +257,6 @@ def _avg_pool_backward(dout, cache, bug):
     return dx
 
 
-def _backward_bug(function, name):
-    def pool_backward_naive(dout, cache):
-        return function(dout, cache, name)
-
-    return pool_backward_naive
-
 
 MAX_POOL_BACKWARD = [
     ("offset_missing", ("window_offset",), False),
@@ -334,17 +311,11 @@ CONV_FORWARD_IM2COL = [
 ]
 
 
-def _im2col_bug(name):
-    def conv_forward_im2col(x, w, b, conv_param):
-        return _im2col_forward(x, w, b, conv_param, name)
-
-    return conv_forward_im2col
-
 
 # ------------------------------------------------------------------- convnet loss
 
 
-def _convnet_loss(model, X, y, bug):
+def _convnet_loss(model, X, y=None, bug=None):
     p = model.params
     X = X.astype(model.dtype, copy=False)
     a1, cache1 = conv_relu_pool_forward(X, p["W1"], p["b1"], model.conv_param, model.pool_param)
@@ -377,12 +348,6 @@ def _convnet_loss(model, X, y, bug):
     return loss, grads
 
 
-def _convnet_bug(name):
-    def convnet_loss(model, X, y=None):
-        return _convnet_loss(model, X, y, name)
-
-    return convnet_loss
-
 
 CONVNET_LOSS = [
     ("half_reg_gradient", ("reg",), False),
@@ -395,17 +360,18 @@ CONVNET_LOSS = [
 ]
 
 
-def _bugs(task, table, make):
-    return [Bug(task, name, aspects, make(name), held_out) for name, aspects, held_out in table]
+def _bugs(task, table, implementation, **fixed):
+    return [Bug(task, name, aspects, partial(implementation, bug=name, **fixed), held_out)
+            for name, aspects, held_out in table]
 
 
 BUGS = (
-    _bugs("conv_forward", CONV_FORWARD, _conv_forward_bug)
-    + _bugs("conv_backward", CONV_BACKWARD, _conv_backward_bug)
-    + _bugs("max_pool_forward", MAX_POOL_FORWARD, lambda n: _pool_forward_bug("max", n))
-    + _bugs("avg_pool_forward", AVG_POOL_FORWARD, lambda n: _pool_forward_bug("avg", n))
-    + _bugs("max_pool_backward", MAX_POOL_BACKWARD, lambda n: _backward_bug(_max_pool_backward, n))
-    + _bugs("avg_pool_backward", AVG_POOL_BACKWARD, lambda n: _backward_bug(_avg_pool_backward, n))
-    + _bugs("conv_forward_im2col", CONV_FORWARD_IM2COL, _im2col_bug)
-    + _bugs("convnet_loss", CONVNET_LOSS, _convnet_bug)
+    _bugs("conv_forward", CONV_FORWARD, _conv_forward)
+    + _bugs("conv_backward", CONV_BACKWARD, _conv_backward)
+    + _bugs("max_pool_forward", MAX_POOL_FORWARD, _pool_forward, kind="max")
+    + _bugs("avg_pool_forward", AVG_POOL_FORWARD, _pool_forward, kind="avg")
+    + _bugs("max_pool_backward", MAX_POOL_BACKWARD, _max_pool_backward)
+    + _bugs("avg_pool_backward", AVG_POOL_BACKWARD, _avg_pool_backward)
+    + _bugs("conv_forward_im2col", CONV_FORWARD_IM2COL, _im2col_forward)
+    + _bugs("convnet_loss", CONVNET_LOSS, _convnet_loss)
 )
