@@ -227,6 +227,28 @@ def avg_pool_backward_naive(dout, cache):
     assert len(failing) >= len(verdicts) - 1  # a 1x1 window divides by 1
     assert failing[0].problems[0].startswith(
         "your function changed its input dout, which its caller still needs")
+    assert [f.aspect for f in result.findings["avg_pool_backward"]] == ["input_modified"]
+
+
+def test_grading_runs_the_probe_ladder_in_the_sandbox():
+    from grader.pipeline.trusted import grade_notebook
+
+    source = '''
+import numpy as np
+
+def max_pool_forward_naive(x, pool_param):
+    ph, pw, s = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+    n, c, h, w = x.shape
+    out = np.zeros((n, c, 1 + (h - ph) // s, 1 + (w - pw) // s))
+    for i in range(out.shape[2]):
+        for j in range(out.shape[3]):
+            out[:, :, i, j] = x[:, :, i * s:i * s + ph, j:j + pw].max(axis=(2, 3))
+    return out, (x, pool_param)
+'''
+    result = grade_notebook([], [("cell-1", source)], ["max_pool_forward"], seed=0)
+    assert not all(v.passed for v in result.verdicts["max_pool_forward"])
+    finding = result.findings["max_pool_forward"][0]
+    assert finding.aspect == "stride_cols" and "only along the columns" in finding.sentence
 
 
 def test_the_feedback_page_embeds_the_first_failing_case_only_when_one_fails():

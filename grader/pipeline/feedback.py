@@ -42,6 +42,7 @@ def _task_section(entry):
         mistake = shared_mistake(verdicts)
         if mistake:
             parts.append(f"<p class='bad'>Every failing case: {_escape(mistake)}</p>")
+        parts += [f"<p class='bad'>{_escape(f.sentence)}</p>" for f in entry.get("findings", [])]
         rows = "".join(
             f"<tr><td>{_escape(v.case.label)}</td><td>{_escape(v.case.describe())}</td>"
             f"<td>{'<br>'.join(_escape(p) for p in without(v.problems, mistake))}</td></tr>"
