@@ -13,7 +13,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from .diagnosis import checks
+from .diagnosis import checks, judge
+from .diagnosis.ladders import LADDERS
+from .diagnosis.probes import diagnose
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -30,12 +32,18 @@ def _corpus():
 
 
 def evaluate(bug, seed=0):
-    """(detected, named, first sentence) for one bug."""
+    """(detected, named, what the check says first) for one bug.
+
+    Named counts the probe ladder's first finding. A check shows it unless every
+    failing case already names one known mistake (or one changed input); then that
+    line is what the student reads first, and it is what is printed here.
+    """
     verdicts = checks.run(bug.task, bug.fn) + checks.run(bug.task, bug.fn, hidden=True, seed=seed)
-    found = checks.findings(bug.task, bug.fn, verdicts)
     detected = not all(v.passed for v in verdicts)
-    named = detected and bool(found) and found[0].aspect in bug.aspects
-    return detected, named, found[0].sentence if found else "(no diagnosis)"
+    found = diagnose(bug.task, LADDERS[bug.task], checks.attempt(bug.task, bug.fn)) if detected else []
+    named = bool(found) and found[0].aspect in bug.aspects
+    shown = judge.shared_mistake(verdicts) or (found[0].sentence if found else "(no diagnosis)")
+    return detected, named, shown
 
 
 def _cell(rows):

@@ -82,7 +82,7 @@ def test_check_output_stays_short_and_off_stderr(capsys):
     ("avg_pool_forward", "divided_by_ph", "times pool_width"),
     ("avg_pool_forward", "floor_division", "`//`"),
     ("conv_forward_im2col", "no_transpose", "transpose(1, 0, 2, 3)"),
-    ("convnet_loss", "half_reg_gradient", "0.5 * reg * W"),
+    ("convnet_loss", "half_reg_gradient", "hold 0.5 * reg * W where"),
     ("convnet_loss", "relu_backward_dropped", "W2 and b2"),
 ])
 def test_a_diagnosis_is_one_sentence_naming_what_was_measured(task, name, words):
@@ -227,7 +227,7 @@ def avg_pool_backward_naive(dout, cache):
     assert len(failing) >= len(verdicts) - 1  # a 1x1 window divides by 1
     assert failing[0].problems[0].startswith(
         "your function changed its input dout, which its caller still needs")
-    assert [f.aspect for f in result.findings["avg_pool_backward"]] == ["input_modified"]
+    assert result.findings["avg_pool_backward"] == []  # the shared line says it once
 
 
 def test_grading_runs_the_probe_ladder_in_the_sandbox():

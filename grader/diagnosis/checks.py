@@ -185,8 +185,9 @@ def report(title, verdicts, show_passes=True, findings=()):
 
 def findings(task, fn, verdicts):
     """What the probe ladder localised about a function that fails some case."""
-    if all(v.passed for v in verdicts) or task not in LADDERS:
-        return []
+    if all(v.passed for v in verdicts) or task not in LADDERS or judging.common_problem(verdicts) \
+            or judging.shared_mistake(verdicts):
+        return []  # nothing to localise, or one problem or known mistake says it all
     with quiet():
         try:
             return diagnose(task, LADDERS[task], attempt(task, fn))

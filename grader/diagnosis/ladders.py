@@ -294,30 +294,30 @@ def convnet_parts(rung, result):
     """Which gradient keys are wrong, and a regularisation factor when there is one."""
     from .probes import Finding
 
+    order = ("W1", "b1", "W2", "b2", "W3", "b3")
     wrong = {name.split("'")[1] for name in result.wrong if name.startswith("grads")}
     if rung.aspect == "reg" and wrong:
-        factors = {k: _reg_factor(result, k) for k in sorted(wrong)}
+        factors = {k: _reg_factor(result, k) for k in order if k in wrong}
         if all(f is not None for f in factors.values()):
             keys = ", ".join(f"grads[{k!r}]" for k in factors)
             c = next(iter(factors.values()))
-            biases = [k for k in factors if k.startswith("b")]
-            if biases:
+            if any(k.startswith("b") for k in factors):
                 return Finding("reg", (
-                    f"where to look: {keys} differ from the expected by exactly {c:g} * reg * "
-                    f"the parameter: the biases get no regularisation. Fix: add reg * W only for "
-                    f"W1, W2, W3, and leave the biases out of the penalty too"))
+                    f"where to look: {keys} hold an extra {c:g} * reg * b, but the biases are "
+                    f"not regularised. Fix: add reg * W to the gradients of W1, W2, W3 only, and "
+                    f"leave the biases out of the penalty too"))
+            used = "no reg * W term" if abs(1 + c) < 1e-9 else f"{1 + c:g} * reg * W"
             return Finding("reg", (
-                f"where to look: {keys} differ from the expected by exactly {c:g} * reg * W: "
-                f"the gradient of 0.5 * reg * sum(W**2) is reg * W. Fix: add model.reg * W to "
-                f"each weight's gradient, once"))
+                f"where to look: {keys} hold {used} where the gradient of 0.5 * reg * sum(W**2) "
+                f"is reg * W. Fix: add model.reg * W to each weight's gradient, once"))
     for aspect, keys, look in _LAYERS:
         if wrong & set(keys):
-            right = sorted({"W1", "b1", "W2", "b2", "W3", "b3"} - wrong)
+            right = [k for k in order if k not in wrong]
             return Finding(aspect, (
                 f"where to look: {rung.says or 'the simplest labelled probe'} gives wrong "
-                f"{', '.join(sorted(wrong))} (right: {', '.join(right) or 'none'}); going "
-                f"backward the first wrong ones are {' and '.join(sorted(wrong & set(keys)))}: "
-                f"look at {look}"))
+                f"{', '.join(k for k in order if k in wrong)} (right: {', '.join(right) or 'none'}); "
+                f"going backward the first wrong ones are "
+                f"{' and '.join(k for k in keys if k in wrong)}: look at {look}"))
     return None
 
 

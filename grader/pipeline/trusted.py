@@ -52,8 +52,9 @@ class _Unfinished(Exception):
 
 def diagnose_task(session, task, verdicts):
     """The probe ladder's findings for a failing task, its probes run in the sandbox."""
-    if all(v.passed for v in verdicts) or task not in LADDERS or judging.common_problem(verdicts):
-        return []
+    if all(v.passed for v in verdicts) or task not in LADDERS or judging.common_problem(verdicts) \
+            or judging.shared_mistake(verdicts):
+        return []  # nothing to localise, or one problem or known mistake says it all
 
     def attempt(case):
         status, value = _call(session, task, case)
