@@ -43,12 +43,20 @@ def test_every_bug_is_detected_and_named_as_the_report_says(capsys):
     assert capsys.readouterr().err == ""
 
 
-def test_the_report_prints_both_parts_per_function(capsys):
-    assert report_main([]) == 0
+def test_the_report_prints_both_parts_per_function(capsys, monkeypatch):
+    import grader.diagnosis_report as diagnosis_report
+
+    sample = [_bug("conv_forward", "stride_rows_only"), _bug("conv_forward", "stride_cols_only"),
+              _bug("avg_pool_forward", "divided_by_ph")]
+    monkeypatch.setattr(diagnosis_report, "_corpus", lambda: sample)
+    assert report_main(["--list"]) == 0
     out = capsys.readouterr().out
-    for task in {b.task for b in BUGS}:
-        assert task in out
-    assert "overall" in out and "held-out" in out
+    rows = {line.split()[0]: " ".join(line.split()[1:]) for line in out.splitlines()
+            if line and not line.startswith((" ", "["))}
+    assert rows["conv_forward"] == "1/1 detected, 1/1 named 1/1 detected, 1/1 named"
+    assert rows["avg_pool_forward"] == "1/1 detected, 1/1 named -"
+    assert rows["overall"] == "2/2 detected, 2/2 named 1/1 detected, 1/1 named"
+    assert "[named] conv_forward / stride_rows_only (tuned; wants stride_cols)" in out
 
 
 def test_each_ladder_runs_in_well_under_a_second_on_loop_code():
