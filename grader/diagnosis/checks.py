@@ -2,7 +2,10 @@
 
 A check never raises and never writes to stderr: it prints either a pass or,
 for each failing case, its parameters, the expected and actual shapes, the
-error and the mistake it most likely is. Use them as plain calls, with or
+error and the mistake it most likely is; then one sentence from the task's
+probe ladder (grader.diagnosis.ladders) on where the bug is, and, in a
+notebook, a picture of the first failing case (``show=False`` leaves it out).
+A call that changes its inputs fails the case. Use them as plain calls, with or
 without nbgrader::
 
     check_conv_forward(conv_forward_naive)
