@@ -30,7 +30,7 @@ class Verdict:
     case: object
     passed: bool
     problems: list = field(default_factory=list)
-    difference: tuple = None  # (part, expected, actual) of the first wrong same-shaped array
+    difference: tuple = None  # (part, expected, actual): the first wrong, drawable, same-shaped array
 
 
 def _type_name(value):
@@ -115,7 +115,7 @@ def judge(task, case, returned):
         problems += found
         actual = parts[name]
         if found and difference is None and isinstance(actual, np.ndarray) \
-                and actual.shape == np.shape(want):
+                and actual.shape == np.shape(want) and actual.ndim >= 2:  # drawable
             difference = (name, np.asarray(want), actual.copy())
     return Verdict(case, not problems, problems, difference)
 
