@@ -1,4 +1,4 @@
-"""A picture of the first failing case: expected, yours, and where they differ.
+"""A picture of a failing case: expected, yours, and where they differ.
 
 One (n, c) slice of a 4-D output (the one holding the largest difference), or a
 whole 2-D one, drawn side by side: a border-only difference shows as a frame, a
@@ -14,11 +14,12 @@ import numpy as np
 
 def first_difference(verdicts):
     """(verdict, part, expected, actual) of the first failing case with a same-shaped
-    wrong array, or None."""
-    for v in verdicts:
-        if not v.passed and getattr(v, "difference", None) is not None:
-            return (v, *v.difference)
-    return None
+    wrong array, preferring one whose picture is at least 3x3 (a 2x2 one shows no
+    frame or stripe), or None."""
+    drawable = [(v, *v.difference) for v in verdicts
+                if not v.passed and getattr(v, "difference", None) is not None]
+    roomy = [d for d in drawable if min(np.shape(d[2])[-2:]) >= 3]
+    return (roomy or drawable or [None])[0]
 
 
 def _slice(expected, actual):
@@ -39,6 +40,7 @@ def figure(case_label, part, expected, actual):
     if picked is None:
         return None
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     e, a, where = picked
     difference = a - e
@@ -54,8 +56,10 @@ def figure(case_label, part, expected, actual):
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("column (W axis)")
         ax.set_ylabel("row (H axis)")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         fig.colorbar(image, ax=ax, shrink=0.8)
-    fig.suptitle(f"first failing case: {case_label}", fontsize=11)
+    fig.suptitle(f"failing case {case_label}", fontsize=11)
     return fig
 
 
@@ -73,7 +77,7 @@ def first_difference_png(verdicts):
     if found is None:
         return None
     verdict, part, expected, actual = found
-    fig = figure(verdict.case.label, part, expected, actual)
+    fig = figure(f"{verdict.case.label}: {verdict.case.describe()}", part, expected, actual)
     return png(fig) if fig is not None else None
 
 

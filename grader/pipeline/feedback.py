@@ -61,7 +61,7 @@ def _picture(verdicts):
         image = pictures.html_img(verdicts)
     except Exception:  # noqa: BLE001 - a picture is a bonus; the table says it all
         return ""
-    return f"<figure>{image}<figcaption>The first failing case: expected, yours, and " \
+    return f"<figure>{image}<figcaption>A failing case: expected, yours, and " \
            f"where they differ.</figcaption></figure>" if image else ""
 
 
