@@ -182,10 +182,12 @@ def value_finding(wrong):
                 f"np.zeros(shape, dtype=x.dtype), not dtype=int"))
         error = reference.rel_error(_as_float(actual), expected)
         if actual.dtype == np.float32 or error < 1e-5:  # right to float32's precision only
+            what = ("is a float32 array" if actual.dtype == np.float32 else
+                    "is right only to float32's precision, so some value passed through float32")
             return Finding("dtype", (
-                f"likely mistake: {name} is computed in float32 (rel_error {error:.0e}, about "
-                f"float32's precision; the cases need < {TOLERANCE:.0e}). Fix: keep float64 "
-                f"throughout: no astype(np.float32), and allocate with the input's dtype"))
+                f"likely mistake: {name} {what} (rel_error {error:.0e}; the cases need "
+                f"< {TOLERANCE:.0e}). Fix: keep float64 throughout: no astype(np.float32), and "
+                f"allocate arrays with the input's dtype"))
         floor = np.floor(_as_float(expected))
         if np.array_equal(_as_float(actual), floor) and not np.array_equal(floor, expected):
             return Finding("int_division", (
@@ -194,35 +196,37 @@ def value_finding(wrong):
     return None
 
 
+def _named_factor(alpha, geometry, factors):
+    """("times" or "divided by", Factor) when alpha is one of the factors or its inverse."""
+    for factor in factors:
+        value = float(factor.value(geometry))
+        if value in (0, 1):
+            continue
+        for word, target in (("times", value), ("divided by", 1 / value)):
+            if abs(alpha - target) < 1e-6 * abs(target):
+                return word, factor
+    return None
+
+
 def _factor_finding(task, ladder, rung, outcome_, attempt):
-    """A constant factor, named by re-running on the factor probe where the factors differ."""
-    alphas = {n: _constant_factor(e, a) for n, (e, a) in outcome_.wrong.items()}
-    if not alphas or any(a is None for a in alphas.values()):
+    """A constant factor, named by re-running on the factor probe, where the sizes differ."""
+    if any(_constant_factor(e, a) is None for e, a in outcome_.wrong.values()):
         return None
     geometry = _geometry(ladder, rung.changes, ladder.factor_probe)
     probe = outcome(task, _case(ladder, geometry, seed=1), attempt)
-    named = []
-    for part, (expected, actual) in probe.wrong.items():
-        alpha = _constant_factor(expected, actual)
-        if alpha is None:
-            return None
-        for factor in ladder.factors:
-            value = float(factor.value(geometry))
-            for power, word in ((1, "times"), (-1, "divided by")):
-                if value not in (0, 1) and abs(alpha - value ** power) < 1e-6 * abs(value ** power):
-                    named.append((part, word, factor))
-                    break
-            else:
-                continue
-            break
-        else:
-            named.append((part, None, alpha))
-    parts = ", ".join(p for p, *_ in named)
-    part, word, factor = named[0]
-    if word is None:
+    alphas = {part: _constant_factor(e, a) for part, (e, a) in probe.wrong.items()}
+    if not alphas or any(a is None for a in alphas.values()):
+        return None
+    alpha = next(iter(alphas.values()))
+    if any(abs(a - alpha) > 1e-6 * abs(alpha) for a in alphas.values()):
+        return None  # different factors per part: no one line scales them all
+    parts = ", ".join(alphas)
+    named = _named_factor(alpha, geometry, ladder.factors)
+    if named is None:
         return Finding(ladder.factor_aspect, (
-            f"where to look: {parts} is right up to a constant factor ({factor:.4g} times the "
+            f"where to look: {parts} is right up to a constant factor ({alpha:.4g} times the "
             f"expected values): look for a wrong divisor or a missing or extra factor"))
+    word, factor = named
     fix = f" Fix: {factor.says}." if factor.says else ""
     return Finding(factor.aspect, (
         f"where to look: {parts} is exactly the expected value {word} {factor.name} "
