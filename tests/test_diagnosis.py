@@ -271,3 +271,10 @@ def test_the_feedback_page_embeds_the_first_failing_case_only_when_one_fails():
     assert "<img alt=" in bad and "src='data:image/png;base64," in bad
     good = feedback.page("s", "01_conv_forward", "conv", [entry(students.conv_forward)], [], [])
     assert "<img" not in good
+
+
+def test_a_conv_probe_can_carry_a_dilation_for_a_future_ladder():
+    case = ladders.conv_probe({**ladders.CONV_BASE, "dilation": 2, "H": 6, "W": 6},
+                              np.random.default_rng(0))
+    assert case.inputs["conv_param"] == {"stride": 1, "pad": 0, "dilation": 2}
+    assert case.inputs["dout"].shape == (1, 1, 2, 2)  # 6 - 2 * (3 - 1) = 2

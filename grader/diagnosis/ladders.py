@@ -1,13 +1,26 @@
 """Each graded function's probe ladder, declared as data for grader.diagnosis.probes.
 
-To add a ladder for a new task: give a probe builder ``(geometry, rng) -> Case``,
-a base geometry (the simplest case), and rungs that each change one aspect, with
-what failing means (``says``) and which line of code handles it (``look``). The
-conv rungs below are built by ``conv_rungs(words)``, so a task with conv_forward's
-signature (a dilated conv, conv_backward_im2col) reuses them with its own words.
+A ladder is a ``Ladder``: a probe builder ``(geometry, rng) -> Case``, the base
+geometry (the simplest case), and ``Rung``s, simplest first, each changing one
+aspect of the base, with ``says`` (which cases fail, in words), ``look`` (which
+line of code handles that aspect), an optional ``fix``, narrower ``refine``
+rungs (stride along rows vs columns) and ``Impulse`` probes whose ``Reading``s
+say what a misplaced single value means. ``Factor``s name a constant factor.
+
+To add a task with conv_forward's signature, declare data only, e.g. for a
+dilated conv (the probe builder puts ``dilation`` into conv_param)::
+
+    LADDERS["conv_forward_dilated"] = _conv_ladder("out", extra=(
+        Rung("dilation", {"dilation": 2, "H": 6, "W": 6, "bias": True},
+             "cases with dilation > 1",
+             "where tap (p, q) reads: row i * stride + p * dilation"),))
+
+and ``_conv_ladder("dx, dw, db", backward=True)`` for a conv_backward_im2col.
 """
 
 import numpy as np
+
+from conv_lib.im2col import output_size
 
 from . import cases
 from .probes import Factor, Impulse, Ladder, Reading, Rung
@@ -16,11 +29,17 @@ from .probes import Factor, Impulse, Ladder, Reading, Rung
 
 
 def conv_probe(g, rng):
-    """A conv case from a geometry dict: N, C, F, H, W, HH, WW, stride, pad, bias."""
+    """A conv case from a geometry dict: N, C, F, H, W, HH, WW, stride, pad, bias, and
+    an optional dilation (then conv_param gets a "dilation" entry and dout its size)."""
     case = cases._conv_case("probe", rng, (g["N"], g["C"], g["H"], g["W"]),
                             (g["F"], g["HH"], g["WW"]), g["stride"], g["pad"])
     if not g.get("bias"):
         case.inputs["b"] = np.zeros(g["F"])
+    if g.get("dilation", 1) != 1:
+        d, s, p = g["dilation"], g["stride"], g["pad"]
+        case.inputs["conv_param"]["dilation"] = d
+        size = [output_size(n, k, s, p, d) for n, k in ((g["H"], g["HH"]), (g["W"], g["WW"]))]
+        case.inputs["dout"] = rng.standard_normal((g["N"], g["F"], *size))
     return case
 
 
