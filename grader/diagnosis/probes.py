@@ -17,7 +17,7 @@ import numpy as np
 
 from . import judge as judging
 from . import reference
-from .mistakes import TOLERANCE
+from .mistakes import TOLERANCE, close
 
 
 @dataclass(frozen=True)
@@ -114,12 +114,6 @@ class ImpulseResult:
         return self.impulse.index
 
 
-def _close(actual, expected):
-    return (isinstance(actual, np.ndarray) and actual.shape == np.shape(expected)
-            and bool(np.all(np.isfinite(actual)))
-            and reference.rel_error(actual.astype(np.float64), expected) < TOLERANCE)
-
-
 def outcome(task, case, attempt):
     """Run the student's function on ``case`` through ``attempt`` and compare part by part."""
     status, value = attempt(case)
@@ -135,7 +129,7 @@ def outcome(task, case, attempt):
         return Outcome(case, error=("TypeError", problem, ""))
     expected = reference.parts(task, case, reference.output(task, case))
     wrong = {name: (want, parts.get(name)) for name, want in expected.items()
-             if not _close(parts.get(name), want)}
+             if not close(parts.get(name), want)}
     return Outcome(case, wrong=wrong, parts=expected)
 
 
@@ -285,7 +279,7 @@ def _run_impulse(task, ladder, rung, impulse, attempt):
             for k in np.ndindex(shape):
                 moved = _with_input(case, impulse.input, _one_hot(shape, k, impulse.value))
                 candidate = reference.parts(task, moved, reference.output(task, moved))[part]
-                alpha = 1.0 if _close(actual, candidate) else _constant_factor(candidate, actual)
+                alpha = 1.0 if close(actual, candidate) else _constant_factor(candidate, actual)
                 if alpha is not None:
                     landing.found, landing.alpha = k, alpha
                     break
