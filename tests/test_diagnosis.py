@@ -278,3 +278,20 @@ def test_a_conv_probe_can_carry_a_dilation_for_a_future_ladder():
                               np.random.default_rng(0))
     assert case.inputs["conv_param"] == {"stride": 1, "pad": 0, "dilation": 2}
     assert case.inputs["dout"].shape == (1, 1, 2, 2)  # 6 - 2 * (3 - 1) = 2
+
+
+def test_grading_names_the_students_line_before_numpys_error():
+    from grader.pipeline.trusted import grade_notebook
+
+    source = '''
+import numpy as np
+
+def avg_pool_forward_naive(x, pool_param):
+    padded = np.pad(x, ((0, 0),) * 5)
+    return padded, None
+'''
+    result = grade_notebook([], [("cell-1", source)], ["avg_pool_forward"], seed=0)
+    first = result.verdicts["avg_pool_forward"][0].problems[0]
+    assert first.startswith("in avg_pool_forward_naive, line 5: `padded = np.pad(x, ((0, 0),) * 5)`"
+                            " -> inside numpy."), first
+    assert ": raised ValueError: " in first
