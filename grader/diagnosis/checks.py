@@ -2,7 +2,10 @@
 
 A check never raises and never writes to stderr: it prints either a pass or,
 for each failing case, its parameters, the expected and actual shapes, the
-error and the mistake it most likely is. Use them as plain calls, with or
+error and the mistake it most likely is; then one sentence from the task's
+probe ladder (grader.diagnosis.ladders) on where the bug is, and, in a
+notebook, a picture of the first failing case (``show=False`` leaves it out).
+A call that changes its inputs fails the case. Use them as plain calls, with or
 without nbgrader::
 
     check_conv_forward(conv_forward_naive)
@@ -17,30 +20,32 @@ import contextlib
 import functools
 import io
 import os
-import traceback
 import types
 import warnings
 
 import numpy as np
 
+import conv_lib
+
+from . import inputs, pictures, tracebacks
 from . import judge as judging
 from .judge import Verdict
+from .ladders import LADDERS
+from .probes import diagnose
 from .tasks import TASKS
 
 _GRADER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the whole grader package
+_LIBRARIES = (_GRADER_DIR, os.path.dirname(os.path.abspath(conv_lib.__file__)),
+              os.path.dirname(os.path.abspath(np.__file__)))
+
+
+def _is_student(filename):
+    return not filename.startswith(_LIBRARIES) and "site-packages" not in filename
 
 
 def _where(tb):
-    """The innermost frame of the student's own code, as 'line N: source'."""
-    frames = [
-        f for f in traceback.extract_tb(tb)
-        if not f.filename.startswith(_GRADER_DIR) and "site-packages" not in f.filename
-    ]
-    if not frames:
-        return ""
-    frame = frames[-1]
-    code = f": {frame.line.strip()}" if frame.line else ""
-    return f"in {frame.name}, line {frame.lineno}{code}"
+    """The student's innermost line, and the library function it called if the error came from there."""
+    return tracebacks.where(tb, _is_student)
 
 
 @contextlib.contextmanager
@@ -64,14 +69,36 @@ def call(fn, args):
                              _where(error.__traceback__))
 
 
+def attempt(task, fn):
+    """``case -> (status, value)`` for the probe ladders: ("changed", paths) when the
+    call changed its inputs, else what ``call`` returns."""
+
+    def run_on(case):
+        args = judging.call_args(task, case)
+        before = inputs.snapshot(args)
+        status, value = call(fn, args)
+        changed = inputs.changed_paths(before, args)
+        return ("changed", changed) if changed else (status, value)
+
+    return run_on
+
+
 def run_case(task, fn, case):
-    status, value = call(fn, judging.call_args(task, case))
+    args = judging.call_args(task, case)
+    before = inputs.snapshot(args)
+    status, value = call(fn, args)
+    changed = inputs.changed_paths(before, args)
     if status == "error":
-        return judging.judge_error(case, *value)
-    try:
-        return judging.judge(task, case, value)
-    except Exception as error:  # a return value so odd the judge cannot read it
-        return Verdict(case, False, [f"returned something the check cannot read: {error}"])
+        verdict = judging.judge_error(case, *value)
+    else:
+        try:
+            verdict = judging.judge(task, case, value)
+        except Exception as error:  # a return value so odd the judge cannot read it
+            verdict = Verdict(case, False, [f"returned something the check cannot read: {error}"])
+    if changed:  # even a right answer fails: the caller's array is damaged
+        verdict.passed = False
+        verdict.problems.insert(0, judging.input_changed(task, changed))
+    return verdict
 
 
 def run(task, fn, hidden=False, seed=None):
@@ -83,21 +110,21 @@ def run(task, fn, hidden=False, seed=None):
 
 
 def _own_forward_hint(task, verdict, backward, forward):
-    """For a failing backward case: does the student's backward at least agree
-    with the numerical gradient of the student's own forward?"""
+    """For a failing backward case: does the student's dx agree with the numerical
+    gradient of the student's own forward? Says only what it measured."""
     if forward is None or not any(p.startswith("dx ") for p in verdict.problems):
         return None
     case = verdict.case
-    i = case.inputs
     status, grads = call(backward, judging.call_args(task, case))
     if status == "error":
         return None
     dx = grads[0] if isinstance(grads, tuple) else grads
-    if not isinstance(dx, np.ndarray) or dx.shape != i["x"].shape:
+    if not isinstance(dx, np.ndarray) or dx.shape != case.inputs["x"].shape:
         return None
-    args = judging.call_args(task.replace("backward", "forward"), case)
+    forward_task = task.replace("backward", "forward")
+    args = judging.call_args(forward_task, case)
     status, result = call(forward, args)
-    if status == "error":
+    if status == "error" or not isinstance(result, tuple):
         return None
     x = args[0]
     rng = np.random.default_rng(0)
@@ -112,30 +139,39 @@ def _own_forward_hint(task, verdict, backward, forward):
             status, moved = call(forward, (x_moved,) + args[1:])
             if status == "error" or not isinstance(moved, tuple):
                 return None
-            values.append(np.sum(np.asarray(moved[0], dtype=np.float64) * i["dout"]))
+            values.append(np.sum(np.asarray(moved[0], dtype=np.float64) * case.inputs["dout"]))
         numeric.append((values[0] - values[1]) / (2 * h))
-    mine = np.array([dx[p] for p in picks], dtype=np.float64)
-    forward_ok = judging.judge(task.replace("backward", "forward"), case, result).passed
+    error = judging.reference.rel_error(np.array([dx[p] for p in picks], dtype=np.float64),
+                                        np.array(numeric))
+    measured = f"at 8 sampled entries, rel_error {error:.1e}"
+    forward_ok = judging.judge(forward_task, case, result).passed
+    if error < 1e-5:
+        if forward_ok:
+            return (f"your dx agrees with the numerical gradient of your (correct) forward pass "
+                    f"({measured}): the wrong entries are elsewhere in dx")
+        return (f"your dx agrees with the numerical gradient of YOUR forward pass ({measured}), so "
+                "the backward is consistent: the bug is in your forward pass; fix it first")
     if forward_ok:
-        return ("your forward pass is right on this case, and your dx disagrees with its "
-                "numerical gradient: the bug is in the backward pass")
-    if judging.reference.rel_error(mine, np.array(numeric)) < 1e-5:
-        return ("your dx agrees with the numerical gradient of YOUR forward pass, so the "
-                "backward is consistent: the bug is in your forward pass; fix it first")
-    return ("your dx also disagrees with the numerical gradient of your own forward pass: "
-            "the bug is in the backward pass")
+        return (f"your forward pass is right on this case, and your dx disagrees with its "
+                f"numerical gradient ({measured}): the bug is in the backward pass")
+    return (f"your dx also disagrees with the numerical gradient of your own forward pass "
+            f"({measured}): the bug is in the backward pass")
 
 
 # ------------------------------------------------------------------- reporting
 
 
-def report(title, verdicts, show_passes=True):
+MAX_LINES = 40  # a check's output stays readable
+
+
+def report(title, verdicts, show_passes=True, findings=()):
     passed = sum(v.passed for v in verdicts)
     shared = judging.common_problem(verdicts)
     if shared:
         return f"{title}: 0/{len(verdicts)} cases passed: {shared}"
     mistake = judging.shared_mistake(verdicts)
-    lines = [f"  Every failing case points to one {mistake}"] if mistake else []
+    lines = [f"  Every failing case: {mistake}"] if mistake else []
+    lines += [f"  {f.sentence}" for f in findings]
     for v in verdicts:
         if v.passed:
             if show_passes:
@@ -143,8 +179,23 @@ def report(title, verdicts, show_passes=True):
             continue
         lines.append(f"  ✗ {v.case.label}: {v.case.describe()}")
         lines += [f"      {p}" for p in judging.without(v.problems, mistake)]
+    if len(lines) > MAX_LINES - 1:
+        hidden = len(lines) - (MAX_LINES - 2)
+        lines = lines[:MAX_LINES - 2] + [f"  ... and {hidden} more lines like the ones above"]
     verdict = "all passed" if passed == len(verdicts) else "see the failing cases below"
     return f"{title}: {passed}/{len(verdicts)} cases passed ({verdict})\n" + "\n".join(lines)
+
+
+def findings(task, fn, verdicts):
+    """What the probe ladder localised about a function that fails some case."""
+    if all(v.passed for v in verdicts) or task not in LADDERS or judging.common_problem(verdicts) \
+            or judging.shared_mistake(verdicts):
+        return []  # nothing to localise, or one problem or known mistake says it all
+    with quiet():
+        try:
+            return diagnose(task, LADDERS[task], attempt(task, fn))
+        except Exception:  # noqa: BLE001 - a probe the function cannot take explains nothing
+            return []
 
 
 @functools.cache
@@ -206,7 +257,7 @@ def _forbidden_message(task, names):
             f"graded: the task is to write this yourself. As it stands it scores 0.")
 
 
-def _check(task, fn, forward=None):
+def _check(task, fn, forward=None, show=True):
     name = TASKS[task].function
     if not callable(fn):
         print(f"{name}: expected a function, got {type(fn).__name__}. Run the cell that "
@@ -224,51 +275,58 @@ def _check(task, fn, forward=None):
             if hint:
                 v.problems.append(hint)
             break
-    print(report(name, verdicts))
+    print(report(name, verdicts, findings=findings(task, fn, verdicts)))
     if all(v.passed for v in verdicts):
         print("Well done! Move on to the next task.")
+    elif show:
+        with quiet():
+            try:
+                pictures.show_first_difference(verdicts)
+            except Exception:  # noqa: BLE001 - a picture is a bonus, never an error
+                pass
 
 
-def check_conv_forward(conv_forward_naive):
-    """Run conv_forward_naive on the public cases and explain any failure."""
-    _check("conv_forward", conv_forward_naive)
+def check_conv_forward(conv_forward_naive, show=True):
+    """Run conv_forward_naive on the public cases and explain any failure;
+    ``show=False`` leaves out the picture of the first failing case."""
+    _check("conv_forward", conv_forward_naive, show=show)
 
 
-def check_conv_forward_dilated(conv_forward_dilated_naive):
+def check_conv_forward_dilated(conv_forward_dilated_naive, show=True):
     """Run conv_forward_dilated_naive on the public cases (dilations 1 to 3) and
-    explain any failure."""
-    _check("conv_forward_dilated", conv_forward_dilated_naive)
+    explain any failure; ``show=False`` leaves out the picture."""
+    _check("conv_forward_dilated", conv_forward_dilated_naive, show=show)
 
 
-def check_conv_backward(conv_backward_naive, forward=None):
+def check_conv_backward(conv_backward_naive, forward=None, show=True):
     """Run conv_backward_naive on the public cases; with ``forward`` (your own
     conv_forward_naive), also tell a forward bug from a backward bug."""
-    _check("conv_backward", conv_backward_naive, forward)
+    _check("conv_backward", conv_backward_naive, forward, show)
 
 
-def check_max_pool_forward(max_pool_forward_naive):
-    _check("max_pool_forward", max_pool_forward_naive)
+def check_max_pool_forward(max_pool_forward_naive, show=True):
+    _check("max_pool_forward", max_pool_forward_naive, show=show)
 
 
-def check_max_pool_backward(max_pool_backward_naive, forward=None):
-    _check("max_pool_backward", max_pool_backward_naive, forward)
+def check_max_pool_backward(max_pool_backward_naive, forward=None, show=True):
+    _check("max_pool_backward", max_pool_backward_naive, forward, show)
 
 
-def check_avg_pool_forward(avg_pool_forward_naive):
-    _check("avg_pool_forward", avg_pool_forward_naive)
+def check_avg_pool_forward(avg_pool_forward_naive, show=True):
+    _check("avg_pool_forward", avg_pool_forward_naive, show=show)
 
 
-def check_avg_pool_backward(avg_pool_backward_naive, forward=None):
-    _check("avg_pool_backward", avg_pool_backward_naive, forward)
+def check_avg_pool_backward(avg_pool_backward_naive, forward=None, show=True):
+    _check("avg_pool_backward", avg_pool_backward_naive, forward, show)
 
 
-def check_conv_forward_im2col(conv_forward_im2col):
-    _check("conv_forward_im2col", conv_forward_im2col)
+def check_conv_forward_im2col(conv_forward_im2col, show=True):
+    _check("conv_forward_im2col", conv_forward_im2col, show=show)
 
 
-def check_convnet_loss(convnet_loss):
+def check_convnet_loss(convnet_loss, show=True):
     """Run convnet_loss(model, X, y=None) on small models and explain any failure."""
-    _check("convnet_loss", convnet_loss)
+    _check("convnet_loss", convnet_loss, show=show)
 
 
 def grade(task, fn, points, seed=None):

@@ -9,24 +9,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import mistakes, reference
+from . import inputs, mistakes, reference
 from .mistakes import TOLERANCE
 from .opaque import Opaque
 from .tasks import TASKS
 
+
 def call_args(task, case):
     """Fresh copies of the inputs, so a function that writes into them harms nothing."""
-    return _copy(TASKS[task].call(case.inputs))
+    return inputs.snapshot(TASKS[task].call(case.inputs))
 
 
-def _copy(value):
-    if isinstance(value, np.ndarray):
-        return value.copy()
-    if isinstance(value, tuple):
-        return tuple(_copy(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    return value
+def input_changed(task, paths):
+    """The problem line for a call that changed its inputs (paths from inputs.changed_paths)."""
+    return inputs.changed_message(paths, TASKS[task].arguments)
 
 
 @dataclass
@@ -34,6 +30,7 @@ class Verdict:
     case: object
     passed: bool
     problems: list = field(default_factory=list)
+    difference: tuple = None  # (part, expected, actual): the first wrong, drawable, same-shaped array
 
 
 def _type_name(value):
@@ -112,10 +109,15 @@ def judge(task, case, returned):
     if problem:
         return Verdict(case, False, [problem])
     expected = reference.parts(task, case, reference.output(task, case))
-    problems = []
+    problems, difference = [], None
     for name, want in expected.items():
-        problems += judge_part(task, case, name, parts[name], want)
-    return Verdict(case, not problems, problems)
+        found = judge_part(task, case, name, parts[name], want)
+        problems += found
+        actual = parts[name]
+        if found and difference is None and isinstance(actual, np.ndarray) \
+                and actual.shape == np.shape(want) and actual.ndim >= 2:  # drawable
+            difference = (name, np.asarray(want), actual.copy())
+    return Verdict(case, not problems, problems, difference)
 
 
 NOT_IMPLEMENTED = "not implemented yet: replace `raise NotImplementedError()` with your code"
@@ -135,7 +137,8 @@ def shared_mistake(verdicts):
     """The 'likely mistake' line that every failing case names, if they all name the
     same one: said once up front, it reads better than once per case."""
     failing = [v for v in verdicts if not v.passed]
-    named = [{p for p in v.problems if p.startswith("likely mistake:")} for v in failing]
+    named = [{p for p in v.problems if p.startswith(("likely mistake:", inputs.CHANGED))}
+             for v in failing]
     common = set.intersection(*named) if named else set()
     return sorted(common)[0] if len(failing) > 1 and len(common) == 1 else None
 
@@ -148,8 +151,12 @@ def judge_error(case, error_type, message, where):
     """The verdict when the function raised instead of returning."""
     if error_type == "NotImplementedError":
         return Verdict(case, False, [NOT_IMPLEMENTED])
-    line = f"raised {error_type}: {message}" + (f" ({where})" if where else "")
-    problems = [line]
+    # The student's line first: an error inside conv_lib or NumPy is still their call.
+    problems = [f"{where}: raised {error_type}: {message}" if where else
+                f"raised {error_type}: {message}"]
+    if " -> inside " in where:
+        problems.append("where to look: the arguments this line passes (the right cache, in the "
+                        "right order, with the shapes the function expects)")
     if "cannot be interpreted as an integer" in message or "slice indices must be integers" in message:
         problems.append("likely mistake: output size computed with `/`, which gives a float in "
                         "Python 3. Fix: use floor division `//`, e.g. 1 + (H + 2 * pad - HH) // stride")

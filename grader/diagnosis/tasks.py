@@ -19,6 +19,7 @@ class Task:
     returns: str  # what a correct function returns, for messages
     parts: tuple  # the judged parts of the return value
     blocked: tuple  # modules a student's code may not use while this task is graded
+    arguments: tuple = ()  # names of call()'s positional arguments, for messages
 
 
 def _conv_call(i):
@@ -34,6 +35,10 @@ def model_from(spec):
     return SimpleNamespace(**spec)
 
 
+_CONV_ARGUMENTS = ("x", "w", "b", "conv_param")
+_POOL_ARGUMENTS = ("x", "pool_param")
+_BACKWARD_ARGUMENTS = ("dout", "cache")
+
 _FAST = ("conv_lib.conv", "conv_lib.pool", "conv_lib.baselines", "conv_lib.layer_utils",
          "conv_lib.cnn", "conv_lib.solver")
 _NAIVE_BLOCKED = (*_FAST, "conv_lib.im2col")
@@ -42,26 +47,28 @@ TASKS = {
     t.name: t
     for t in [
         Task("conv_forward", "conv_forward_naive", cases.conv_cases, _conv_call,
-             "a tuple (out, cache)", ("out",), _NAIVE_BLOCKED),
+             "a tuple (out, cache)", ("out",), _NAIVE_BLOCKED, _CONV_ARGUMENTS),
         Task("conv_forward_dilated", "conv_forward_dilated_naive", cases.dilated_conv_cases,
-             _conv_call, "a tuple (out, cache)", ("out",), _NAIVE_BLOCKED),
+             _conv_call, "a tuple (out, cache)", ("out",), _NAIVE_BLOCKED, _CONV_ARGUMENTS),
         Task("conv_backward", "conv_backward_naive", cases.conv_cases,
              lambda i: (i["dout"], _conv_call(i)), "a tuple (dx, dw, db)", ("dx", "dw", "db"),
-             _NAIVE_BLOCKED),
+             _NAIVE_BLOCKED, _BACKWARD_ARGUMENTS),
         Task("max_pool_forward", "max_pool_forward_naive", cases.pool_cases, _pool_call,
-             "a tuple (out, cache)", ("out",), _NAIVE_BLOCKED),
+             "a tuple (out, cache)", ("out",), _NAIVE_BLOCKED, _POOL_ARGUMENTS),
         Task("max_pool_backward", "max_pool_backward_naive", cases.pool_cases,
-             lambda i: (i["dout"], _pool_call(i)), "the array dx", ("dx",), _NAIVE_BLOCKED),
+             lambda i: (i["dout"], _pool_call(i)), "the array dx", ("dx",), _NAIVE_BLOCKED,
+             _BACKWARD_ARGUMENTS),
         Task("avg_pool_forward", "avg_pool_forward_naive", cases.pool_cases, _pool_call,
-             "a tuple (out, cache)", ("out",), _NAIVE_BLOCKED),
+             "a tuple (out, cache)", ("out",), _NAIVE_BLOCKED, _POOL_ARGUMENTS),
         Task("avg_pool_backward", "avg_pool_backward_naive", cases.pool_cases,
-             lambda i: (i["dout"], _pool_call(i)), "the array dx", ("dx",), _NAIVE_BLOCKED),
+             lambda i: (i["dout"], _pool_call(i)), "the array dx", ("dx",), _NAIVE_BLOCKED,
+             _BACKWARD_ARGUMENTS),
         Task("conv_forward_im2col", "conv_forward_im2col", cases.conv_cases, _conv_call,
-             "a tuple (out, cache)", ("out",), _FAST),
+             "a tuple (out, cache)", ("out",), _FAST, _CONV_ARGUMENTS),
         Task("convnet_loss", "convnet_loss", cases.convnet_cases,
              lambda i: (model_from(i["model"]), i["X"], i.get("y")),
              "scores (N, C) when y is None, else a tuple (loss, grads)", ("scores",),
-             ("conv_lib.cnn", "conv_lib.solver")),
+             ("conv_lib.cnn", "conv_lib.solver"), ("model", "X", "y")),
     ]
 }
 

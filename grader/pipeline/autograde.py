@@ -86,10 +86,11 @@ def grade_notebook(student, assignment, name, course_nb, path, seed, limits):
         grade_id = f"test_{task}"
         score = round(points[grade_id] * sum(v.passed for v in verdicts) / len(verdicts), 2)
         scores[grade_id] = score
+        findings = result.findings.get(task, [])
         entries.append({"function": TASKS[task].function, "score": score,
-                        "max_score": points[grade_id], "verdicts": verdicts})
+                        "max_score": points[grade_id], "verdicts": verdicts, "findings": findings})
         reports[grade_id] = "\n".join(
-            [report(TASKS[task].function, verdicts, show_passes=False)] + notes)
+            [report(TASKS[task].function, verdicts, show_passes=False, findings=findings)] + notes)
     page = feedback.page(student, assignment, name, entries, manual, notes)
     return rows("graded", scores), page, scores, reports
 

@@ -7,6 +7,7 @@ instructor. They never show test code, hidden or not.
 
 import html
 
+from ..diagnosis import pictures
 from ..diagnosis.judge import common_problem, shared_mistake, without
 
 STYLE = """
@@ -40,7 +41,8 @@ def _task_section(entry):
     elif failing:
         mistake = shared_mistake(verdicts)
         if mistake:
-            parts.append(f"<p class='bad'>Every failing case points to one {_escape(mistake)}</p>")
+            parts.append(f"<p class='bad'>Every failing case: {_escape(mistake)}</p>")
+        parts += [f"<p class='bad'>{_escape(f.sentence)}</p>" for f in entry.get("findings", [])]
         rows = "".join(
             f"<tr><td>{_escape(v.case.label)}</td><td>{_escape(v.case.describe())}</td>"
             f"<td>{'<br>'.join(_escape(p) for p in without(v.problems, mistake))}</td></tr>"
@@ -48,7 +50,19 @@ def _task_section(entry):
         )
         parts.append(f"<table><tr><th>case</th><th>parameters</th><th>what went wrong</th></tr>"
                      f"{rows}</table>")
+        parts.append(_picture(verdicts))
     return "\n".join(parts)
+
+
+def _picture(verdicts):
+    """The first failing case drawn (expected, yours, difference), from the arrays the
+    trusted judge already holds; '' when nothing can be drawn."""
+    try:
+        image = pictures.html_img(verdicts)
+    except Exception:  # noqa: BLE001 - a picture is a bonus; the table says it all
+        return ""
+    return f"<figure>{image}<figcaption>A failing case: expected, yours, and " \
+           f"where they differ.</figcaption></figure>" if image else ""
 
 
 def page(student, assignment, notebook, entries, manual, notes, error=None):

@@ -4,9 +4,12 @@ from dataclasses import dataclass, field
 
 from ..diagnosis import judge as judging
 from ..diagnosis.judge import Verdict
+from ..diagnosis.ladders import LADDERS
 from ..diagnosis.notebook_code import strip_magics
-from .sandbox import Limits, Session
+from ..diagnosis.probes import diagnose
 from ..diagnosis.tasks import TASKS
+from .sandbox import Limits, Session
+from .worker import INPUT_CHANGED
 
 MAX_DEATHS = 2  # after this many crashes in one task, its remaining cases are not run
 
@@ -15,6 +18,7 @@ MAX_DEATHS = 2  # after this many crashes in one task, its remaining cases are n
 class NotebookResult:
     verdicts: dict = field(default_factory=dict)  # task -> [Verdict]
     notes: list = field(default_factory=list)  # things the student should know about the run
+    findings: dict = field(default_factory=dict)  # task -> [probes.Finding] for failing tasks
 
 
 def _verdict(task, case, status, value, limits):
@@ -23,6 +27,8 @@ def _verdict(task, case, status, value, limits):
             return judging.judge(task, case, value)
         except Exception as error:  # a return value the judge cannot read
             return Verdict(case, False, [f"returned something the grader cannot read: {error}"])
+    if status == "error" and value.get("type") == INPUT_CHANGED:
+        return Verdict(case, False, [judging.input_changed(task, value.get("changed") or [[0]])])
     if status == "error":
         return judging.judge_error(case, value.get("type", "Error"), value.get("message", ""),
                                    value.get("where", ""))
@@ -33,6 +39,39 @@ def _verdict(task, case, status, value, limits):
                                  "more memory than the limit allows)"])
 
 
+def _call(session, task, case):
+    args = judging.call_args(task, case)
+    if task == "convnet_loss":  # the model crosses as a dict; the worker rebuilds it
+        args = (case.inputs["model"],) + args[1:]
+    return session.call(TASKS[task].function, args, model_arg=task == "convnet_loss")
+
+
+class _Unfinished(Exception):
+    """A probe timed out or crashed: a half-run ladder localises nothing."""
+
+
+def diagnose_task(session, task, verdicts):
+    """The probe ladder's findings for a failing task, its probes run in the sandbox."""
+    if all(v.passed for v in verdicts) or task not in LADDERS or judging.common_problem(verdicts) \
+            or judging.shared_mistake(verdicts):
+        return []  # nothing to localise, or one problem or known mistake says it all
+
+    def attempt(case):
+        status, value = _call(session, task, case)
+        if status == "ok":
+            return "ok", value
+        if status != "error":
+            raise _Unfinished
+        if value.get("type") == INPUT_CHANGED:
+            return "changed", value.get("changed")
+        return "error", (value.get("type", "Error"), value.get("message", ""), value.get("where", ""))
+
+    try:
+        return diagnose(task, LADDERS[task], attempt)
+    except _Unfinished:
+        return []
+
+
 def grade_task(session, task, seed):
     spec = TASKS[task]
     all_cases = spec.make_cases(hidden=False) + spec.make_cases(hidden=True, seed=seed)
@@ -41,10 +80,7 @@ def grade_task(session, task, seed):
         if stop_reason:
             verdicts.append(Verdict(case, False, [stop_reason]))
             continue
-        args = judging.call_args(task, case)
-        if task == "convnet_loss":  # the model crosses as a dict; the worker rebuilds it
-            args = (case.inputs["model"],) + args[1:]
-        status, value = session.call(spec.function, args, model_arg=task == "convnet_loss")
+        status, value = _call(session, task, case)
         verdicts.append(_verdict(task, case, status, value, session.limits))
         if status == "timeout":
             stop_reason = "not run: an earlier case of this task timed out"
@@ -64,6 +100,10 @@ def grade_notebook(prelude, cells, tasks, seed, limits=None):
     try:
         for task in tasks:
             result.verdicts[task] = grade_task(session, task, seed)
+            unfinished = any(p.startswith(("did not finish", "not run:", "your code ended"))
+                             for v in result.verdicts[task] for p in v.problems)
+            if not unfinished:  # a ladder's probes would only time out again
+                result.findings[task] = diagnose_task(session, task, result.verdicts[task])
     finally:
         session.close()
     for cell, error in session.cell_errors.items():

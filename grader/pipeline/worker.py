@@ -11,11 +11,14 @@ import contextlib
 import linecache
 import os
 import sys
-import traceback
 import types
 import warnings
 
+from ..diagnosis import inputs, tracebacks
 from .protocol import receive, send
+
+
+INPUT_CHANGED = "InputChanged"  # the error type trusted.py turns into its own message
 
 
 class ForbiddenCall(Exception):
@@ -47,12 +50,7 @@ def block_modules(names):
 
 
 def _where(tb):
-    frames = [f for f in traceback.extract_tb(tb) if f.filename.startswith("<cell")]
-    if not frames:
-        return ""
-    frame = frames[-1]
-    code = f": {frame.line.strip()}" if frame.line else ""
-    return f"in {frame.name}, line {frame.lineno}{code}"
+    return tracebacks.where(tb, lambda filename: filename.startswith("<cell"))
 
 
 def _error(exc):
@@ -114,12 +112,18 @@ def main():
             continue
         if request.get("model_arg") and args and isinstance(args[0], dict):
             args = [types.SimpleNamespace(**args[0]), *args[1:]]
+        before = inputs.snapshot(args)
         with _calm():
             try:
                 result = function(*args)
             except BaseException as exc:  # noqa: BLE001 - SystemExit too: reported, not obeyed
                 send(outbox, {"type": "result", "status": "error", "error": _error(exc)})
                 continue
+        # Issue 11: an input changed in place fails the case; only its paths cross.
+        if changed := inputs.changed_paths(before, args):
+            send(outbox, {"type": "result", "status": "error", "error": {
+                "type": INPUT_CHANGED, "message": "", "where": "", "changed": changed}})
+            continue
         try:
             send(outbox, {"type": "result", "status": "ok"}, [result])
         except Exception as exc:  # noqa: BLE001 - e.g. an array too large to send

@@ -1,0 +1,297 @@
+"""Issue 11: the checks find and name bugs they were not written for, never fail a
+correct solution, notice inputs changed in place, point at the student's line, and
+draw the first failing case."""
+
+import time
+
+import numpy as np
+import pytest
+
+from grader import checks
+from grader.diagnosis.checks import attempt
+from grader.diagnosis import inputs, ladders, pictures, probes
+from grader.diagnosis.tasks import TASKS
+from grader.diagnosis_report import evaluate, main as report_main
+
+from . import students
+from .bug_corpus import BUGS
+from .unusual_solutions import UNUSUAL
+
+
+def _bug(task, name):
+    return next(b for b in BUGS if b.task == task and b.name == name)
+
+
+# ------------------------------------------------------------------ the corpus
+
+
+def test_the_corpus_is_large_and_has_a_held_out_part():
+    assert len(BUGS) >= 40
+    held = [b for b in BUGS if b.held_out]
+    assert len(held) >= 20
+    covered = {b.task for b in BUGS}
+    assert len(covered) == 8 and covered <= set(TASKS) and covered <= set(ladders.LADDERS)
+
+
+def test_every_bug_is_detected_and_named_as_the_report_says(capsys):
+    results = {b: evaluate(b) for b in BUGS}
+    assert all(detected for detected, _, _ in results.values())
+    tuned = [named for b, (_, named, _) in results.items() if not b.held_out]
+    held = [named for b, (_, named, _) in results.items() if b.held_out]
+    assert all(tuned)
+    assert sum(held) / len(held) >= 0.9  # 27/30 on the first and only run on them
+    assert capsys.readouterr().err == ""
+
+
+def test_the_report_prints_both_parts_per_function(capsys, monkeypatch):
+    import grader.diagnosis_report as diagnosis_report
+
+    sample = [_bug("conv_forward", "stride_rows_only"), _bug("conv_forward", "stride_cols_only"),
+              _bug("avg_pool_forward", "divided_by_ph")]
+    monkeypatch.setattr(diagnosis_report, "_corpus", lambda: sample)
+    assert report_main(["--list"]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: " ".join(line.split()[1:]) for line in out.splitlines()
+            if line and not line.startswith((" ", "["))}
+    assert rows["conv_forward"] == "1/1 detected, 1/1 named 1/1 detected, 1/1 named"
+    assert rows["avg_pool_forward"] == "1/1 detected, 1/1 named -"
+    assert rows["overall"] == "2/2 detected, 2/2 named 1/1 detected, 1/1 named"
+    assert "[named] conv_forward / stride_rows_only (tuned; wants stride_cols)" in out
+
+
+def test_each_ladder_runs_in_well_under_a_second_on_loop_code():
+    for bug in BUGS:
+        start = time.perf_counter()
+        probes.diagnose(bug.task, ladders.LADDERS[bug.task], attempt(bug.task, bug.fn))
+        assert time.perf_counter() - start < 0.5, bug.name
+
+
+def test_check_output_stays_short_and_off_stderr(capsys):
+    for bug in BUGS:
+        getattr(checks, f"check_{bug.task}")(bug.fn)
+        out, err = capsys.readouterr()
+        assert err == ""
+        assert len(out.splitlines()) <= 40, bug.name
+
+
+# ------------------------------------------------------------ the sentences
+
+
+@pytest.mark.parametrize("task, name, words", [
+    ("conv_forward", "stride_rows_only", "only along the columns"),
+    ("conv_forward", "kernel_transposed", "w[f, c, q, p]"),
+    ("conv_forward", "channels_reversed", "channels are read in reverse"),
+    ("conv_forward", "pad_after_only", "pad > 0"),
+    ("conv_forward", "int_output", "integer array"),
+    ("conv_forward", "float32", "float32"),
+    ("max_pool_backward", "offset_missing", "lands inside the first window"),
+    ("max_pool_backward", "times_one", "does not use dout"),
+    ("max_pool_backward", "argmin", "minimum"),
+    ("avg_pool_forward", "divided_by_ph", "times pool_width"),
+    ("avg_pool_forward", "floor_division", "`//`"),
+    ("conv_forward_im2col", "no_transpose", "transpose(1, 0, 2, 3)"),
+    ("convnet_loss", "half_reg_gradient", "hold 0.5 * reg * W where"),
+    ("convnet_loss", "relu_backward_dropped", "W2 and b2"),
+])
+def test_a_diagnosis_is_one_sentence_naming_what_was_measured(task, name, words):
+    bug = _bug(task, name)
+    found = probes.diagnose(task, ladders.LADDERS[task], attempt(task, bug.fn))
+    sentence = found[0].sentence
+    assert sentence.startswith(("likely mistake:", "where to look:"))
+    assert words in sentence, sentence
+
+
+def test_a_border_only_difference_is_called_a_frame():
+    expected = np.zeros((1, 1, 5, 5))
+    actual = expected.copy()
+    actual[:, :, 0, :] = actual[:, :, -1, :] = actual[:, :, :, 0] = actual[:, :, :, -1] = 1
+    assert probes.difference_pattern(expected, actual) == "only along the border (a frame)"
+
+
+# ------------------------------------------------------------- no false fails
+
+
+@pytest.mark.parametrize("task, fn", [(t, f) for t, fns in UNUSUAL.items() for f in fns],
+                         ids=lambda v: getattr(v, "__name__", v))
+def test_unusual_correct_solutions_pass_everything(task, fn, capsys):
+    assert all(v.passed for v in checks.run(task, fn))
+    for seed in range(20):
+        assert all(v.passed for v in checks.run(task, fn, hidden=True, seed=seed)), seed
+    assert probes.diagnose(task, ladders.LADDERS[task], attempt(task, fn)) == []
+    getattr(checks, f"check_{task}")(fn)
+    assert "all passed" in capsys.readouterr().out
+
+
+def test_there_are_ten_unusual_solutions():
+    assert sum(len(fns) for fns in UNUSUAL.values()) >= 10
+
+
+# ------------------------------------------------------------ inputs changed
+
+
+def test_a_function_that_changes_its_input_fails_with_its_own_message(capsys):
+    bug = _bug("avg_pool_forward", "divide_input_in_place")
+    verdicts = checks.run("avg_pool_forward", bug.fn)
+    assert not any(v.passed for v in verdicts)
+    assert verdicts[0].problems[0].startswith("your function changed its input x")
+    # only a 1x1 window (x /= 1) leaves x as it was
+    assert checks.grade("avg_pool_forward", bug.fn, points=10, seed=0) <= 1
+    out = capsys.readouterr().out
+    assert out.count("changed its input x") == 1 and "Every failing case: your function" in out
+
+
+def test_a_changed_cache_is_named_by_its_place():
+    def conv_backward_naive(dout, cache):
+        x = cache[0]
+        x -= x.mean()  # "centres" the cache's x in place
+        return students.conv_backward(dout, cache)
+
+    verdict = checks.run("conv_backward", conv_backward_naive)[0]
+    assert "changed its input cache[0]" in verdict.problems[0]
+
+
+def test_changed_paths_reach_into_tuples_dicts_and_namespaces():
+    from types import SimpleNamespace
+
+    args = (np.zeros(2), (np.ones(2), {"k": np.ones(1)}), SimpleNamespace(params={"W1": np.ones(3)}))
+    before = inputs.snapshot(args)
+    args[1][1]["k"][0] = 5
+    args[2].params["W1"][0] = 5
+    paths = inputs.changed_paths(before, args)
+    assert paths == [[1, 1, "k"], [2, ".", "params", "W1"]]
+    assert inputs.changed_message(paths, ("x", "cache", "model")).startswith(
+        "your function changed its input cache[1]['k'], model.params['W1']")
+
+
+# --------------------------------------------------------- the student's line
+
+
+def test_an_error_inside_conv_lib_names_the_students_line_first():
+    bug = _bug("convnet_loss", "wrong_cache")
+    failing = [v for v in checks.run("convnet_loss", bug.fn) if not v.passed][0]
+    first = failing.problems[0]
+    assert first.startswith("in _convnet_loss, line ")
+    assert "affine_relu_backward(da2, cache3)" in first
+    assert "-> inside conv_lib.layer_utils.affine_relu_backward" in first
+    assert first.index("line") < first.index("raised ValueError")
+
+
+def test_the_forward_hint_reports_what_it_measured(capsys):
+    def conv_backward_naive(dout, cache):
+        dx, dw, db = students.conv_backward(dout, cache)
+        return dx * 1.5, dw, db
+
+    def conv_forward_naive(x, w, b, conv_param):
+        return students.conv_forward(x, w, b, conv_param)
+
+    checks.check_conv_backward(conv_backward_naive, forward=conv_forward_naive)
+    out = capsys.readouterr().out
+    assert "disagrees with its numerical gradient (at 8 sampled entries, rel_error" in out
+
+
+# ------------------------------------------------------------------ pictures
+
+
+def test_the_first_failing_case_is_drawn_with_labels(monkeypatch):
+    bug = _bug("conv_forward", "pad_after_only")
+    verdicts = checks.run("conv_forward", bug.fn)
+    verdict, part, expected, actual = pictures.first_difference(verdicts)
+    fig = pictures.figure(verdict.case.label, part, expected, actual)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles[:3] == [t for t in titles[:3] if t] and "yours - expected" in titles
+    assert all(ax.get_xlabel() and ax.get_ylabel() for ax in fig.axes if ax.get_title())
+    shown = []
+    monkeypatch.setattr(pictures, "_ipython_display", lambda: shown.append)
+    checks.check_conv_forward(bug.fn, show=False)
+    assert shown == []
+    checks.check_conv_forward(bug.fn)
+    assert len(shown) == 1 and shown[0].startswith(b"\x89PNG")
+    checks.check_conv_forward(students.conv_forward)  # all pass: nothing drawn
+    assert len(shown) == 1
+    assert pictures.html_img(verdicts).startswith("<img alt=")
+
+
+# ------------------------------------------------------------- in the sandbox
+
+
+def test_grading_in_the_sandbox_fails_a_case_whose_input_changed():
+    from grader.pipeline.trusted import grade_notebook
+
+    source = '''
+import numpy as np
+
+def avg_pool_backward_naive(dout, cache):
+    x, pool_param = cache
+    ph, pw, s = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+    dout /= ph * pw  # saves a copy, damages the caller's dout
+    dx = np.zeros_like(x)
+    for n, c, i, j in np.ndindex(dout.shape):
+        dx[n, c, i * s:i * s + ph, j * s:j * s + pw] += dout[n, c, i, j]
+    return dx
+'''
+    result = grade_notebook([], [("cell-1", source)], ["avg_pool_backward"], seed=0)
+    verdicts = result.verdicts["avg_pool_backward"]
+    failing = [v for v in verdicts if not v.passed]
+    assert len(failing) >= len(verdicts) - 1  # a 1x1 window divides by 1
+    assert failing[0].problems[0].startswith(
+        "your function changed its input dout, which its caller still needs")
+    assert result.findings["avg_pool_backward"] == []  # the shared line says it once
+
+
+def test_grading_runs_the_probe_ladder_in_the_sandbox():
+    from grader.pipeline.trusted import grade_notebook
+
+    source = '''
+import numpy as np
+
+def max_pool_forward_naive(x, pool_param):
+    ph, pw, s = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+    n, c, h, w = x.shape
+    out = np.zeros((n, c, 1 + (h - ph) // s, 1 + (w - pw) // s))
+    for i in range(out.shape[2]):
+        for j in range(out.shape[3]):
+            out[:, :, i, j] = x[:, :, i * s:i * s + ph, j:j + pw].max(axis=(2, 3))
+    return out, (x, pool_param)
+'''
+    result = grade_notebook([], [("cell-1", source)], ["max_pool_forward"], seed=0)
+    assert not all(v.passed for v in result.verdicts["max_pool_forward"])
+    finding = result.findings["max_pool_forward"][0]
+    assert finding.aspect == "stride_cols" and "only along the columns" in finding.sentence
+
+
+def test_the_feedback_page_embeds_the_first_failing_case_only_when_one_fails():
+    from grader.pipeline import feedback
+
+    def entry(fn):
+        verdicts = checks.run("conv_forward", fn)
+        return {"function": "conv_forward_naive", "score": 0, "max_score": 5, "verdicts": verdicts}
+
+    bad = feedback.page("s", "01_conv_forward", "conv", [entry(_bug("conv_forward", "pad_after_only").fn)],
+                        [], [])
+    assert "<img alt=" in bad and "src='data:image/png;base64," in bad
+    good = feedback.page("s", "01_conv_forward", "conv", [entry(students.conv_forward)], [], [])
+    assert "<img" not in good
+
+
+def test_a_conv_probe_can_carry_a_dilation_for_a_future_ladder():
+    case = ladders.conv_probe({**ladders.CONV_BASE, "dilation": 2, "H": 6, "W": 6},
+                              np.random.default_rng(0))
+    assert case.inputs["conv_param"] == {"stride": 1, "pad": 0, "dilation": 2}
+    assert case.inputs["dout"].shape == (1, 1, 2, 2)  # 6 - 2 * (3 - 1) = 2
+
+
+def test_grading_names_the_students_line_before_numpys_error():
+    from grader.pipeline.trusted import grade_notebook
+
+    source = '''
+import numpy as np
+
+def avg_pool_forward_naive(x, pool_param):
+    padded = np.pad(x, ((0, 0),) * 5)
+    return padded, None
+'''
+    result = grade_notebook([], [("cell-1", source)], ["avg_pool_forward"], seed=0)
+    first = result.verdicts["avg_pool_forward"][0].problems[0]
+    assert first.startswith("in avg_pool_forward_naive, line 5: `padded = np.pad(x, ((0, 0),) * 5)`"
+                            " -> inside numpy."), first
+    assert ": raised ValueError: " in first
