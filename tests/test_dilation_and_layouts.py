@@ -31,11 +31,12 @@ def dilated_conv(x, w, b, conv_param, mistake=None):
     grow = s if mistake == "rounded up" else 0  # zeros for the extra window to read
     xp = np.pad(x, ((0, 0), (0, 0), (p, p + grow), (p, p + grow)))
     kernel = w[:, :, ::-1, ::-1] if mistake == "kernel flipped" else w
+    row_step, col_step = {"rows only": (d, 1), "columns only": (1, d)}.get(mistake, (d, d))
     out = np.zeros((x.shape[0], w.shape[0], *sizes))
     for i in range(sizes[0]):
         for j in range(sizes[1]):
-            rows = i * s + d * np.arange(hh)
-            cols = j * s + d * np.arange(ww)
+            rows = i * s + row_step * np.arange(hh)
+            cols = j * s + col_step * np.arange(ww)
             taps = xp[:, :, rows][:, :, :, cols]  # (N, C, HH, WW)
             out[:, :, i, j] = np.einsum("ncpq,fcpq->nf", taps, kernel) + b
     return out, (x, w, b, conv_param)
@@ -60,6 +61,16 @@ def test_each_dilated_mistake_loses_points_and_is_named(planted, name, capsys):
     checks.check_conv_forward_dilated(student)
     out = capsys.readouterr()
     assert f"likely mistake: {name}" in out.out and not out.err
+
+
+@pytest.mark.parametrize(("planted", "axis"), [("rows only", "columns (W)"),
+                                               ("columns only", "rows (H)")])
+def test_the_probe_ladder_names_the_axis_whose_taps_are_not_dilated(planted, axis, capsys):
+    checks.check_conv_forward_dilated(lambda *args: dilated_conv(*args, mistake=planted),
+                                      show=False)
+    out = capsys.readouterr().out
+    assert f"where to look: the simpler probes pass, but cases with dilation > 1 fail, and only " \
+           f"along the {axis}" in out
 
 
 def test_the_issue_mistakes_are_planted_in_the_sample_class_builder():

@@ -7,14 +7,9 @@ line of code handles that aspect), an optional ``fix``, narrower ``refine``
 rungs (stride along rows vs columns) and ``Impulse`` probes whose ``Reading``s
 say what a misplaced single value means. ``Factor``s name a constant factor.
 
-To add a task with conv_forward's signature, declare data only, e.g. for a
-dilated conv (the probe builder puts ``dilation`` into conv_param)::
-
-    LADDERS["conv_forward_dilated"] = _conv_ladder("out", extra=(
-        Rung("dilation", {"dilation": 2, "H": 6, "W": 6, "bias": True},
-             "cases with dilation > 1",
-             "where tap (p, q) reads: row i * stride + p * dilation"),))
-
+To add a task with conv_forward's signature, declare data only, as the dilated
+conv's entry in ``LADDERS`` does: ``extra`` rungs for its own aspect, and a base
+with ``"dilation": 1`` so every probe carries the key its contract promises;
 and ``_conv_ladder("dx, dw, db", backward=True)`` for a conv_backward_im2col.
 """
 
@@ -35,7 +30,7 @@ def conv_probe(g, rng):
                             (g["F"], g["HH"], g["WW"]), g["stride"], g["pad"])
     if not g.get("bias"):
         case.inputs["b"] = np.zeros(g["F"])
-    if g.get("dilation", 1) != 1:
+    if "dilation" in g:  # tasks whose contract has the key get it, even at dilation 1
         d, s, p = g["dilation"], g["stride"], g["pad"]
         case.inputs["conv_param"]["dilation"] = d
         size = [output_size(n, k, s, p, d) for n, k in ((g["H"], g["HH"]), (g["W"], g["WW"]))]
@@ -161,12 +156,12 @@ CONV_FACTORS = (
 CONV_FACTOR_PROBE = {"N": 2, "C": 3, "F": 4}
 
 
-def _conv_ladder(words, backward=False, extra=(), replace=()):
+def _conv_ladder(words, backward=False, extra=(), replace=(), base=CONV_BASE):
     """The conv ladder; ``extra`` rungs go after the batch rung, ``replace`` rungs take
     the place of the rung with the same ``changes``."""
     swaps = {tuple(sorted(r.changes.items())): r for r in replace}
     rungs = tuple(swaps.get(tuple(sorted(r.changes.items())), r) for r in conv_rungs(words, backward))
-    return Ladder(CONV_BASE, conv_probe, rungs[:5] + extra + rungs[5:], CONV_FACTORS,
+    return Ladder(base, conv_probe, rungs[:5] + extra + rungs[5:], CONV_FACTORS,
                   CONV_FACTOR_PROBE, "dout" if backward else "",
                   base_says="the simplest probe (one image, one channel, one filter, a 3x3 "
                             "kernel, stride 1, no padding, no bias)")
@@ -385,7 +380,7 @@ LADDERS = {
                  Rung("dilation_cols", {"dilation": 2, "H": 3, "W": 7, "HH": 1, "bias": True},
                       "along the columns (W)",
                       "the column that tap q reads: j * stride + q * dilation"),
-             )),)),
+             )),), base={**CONV_BASE, "dilation": 1}),
     "max_pool_forward": _pool_ladder("out[n, c, i, j] is the maximum of the window at row "
                                      "i * stride, column j * stride"),
     "avg_pool_forward": _pool_ladder("out[n, c, i, j] is the mean of the window at row "
