@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from ..diagnosis import judge as judging
 from ..diagnosis.judge import Verdict
 from ..diagnosis.notebook_code import strip_magics
+from .isolation import UNSAFE_NOTE
 from .sandbox import Limits, Session
 from ..diagnosis.tasks import TASKS
 
@@ -29,6 +30,8 @@ def _verdict(task, case, status, value, limits):
     if status == "timeout":
         return Verdict(case, False, [f"did not finish within {limits.call_seconds:g} s "
                                      "(an endless loop, a sleep, or very slow code?)"])
+    if status == "expired":
+        return Verdict(case, False, ["not run: the grading time for this notebook ran out"])
     return Verdict(case, False, ["your code ended the grading process (os._exit, a crash, or "
                                  "more memory than the limit allows)"])
 
@@ -55,12 +58,18 @@ def grade_task(session, task, seed):
     return verdicts
 
 
-def grade_notebook(prelude, cells, tasks, seed, limits=None):
-    """Run ``tasks`` against the student's ``cells``; returns a NotebookResult."""
+def grade_notebook(prelude, cells, tasks, seed, limits=None, deadline=None):
+    """Run ``tasks`` against the student's ``cells``; returns a NotebookResult.
+
+    Everything ends by ``deadline`` (a time.monotonic() value, say the student's),
+    and by limits.notebook_seconds from now."""
     limits = limits or Limits()
     blocked = sorted({m for t in tasks for m in TASKS[t].blocked})
-    session = Session(prelude, [(i, strip_magics(s)) for i, s in cells], blocked, limits)
+    session = Session(prelude, [(i, strip_magics(s)) for i, s in cells], blocked, limits,
+                      deadline=deadline)
     result = NotebookResult()
+    if limits.unsafe_no_sandbox:
+        result.notes.append(UNSAFE_NOTE)
     try:
         for task in tasks:
             result.verdicts[task] = grade_task(session, task, seed)

@@ -1,8 +1,9 @@
 """The sandboxed side of grading: ``python -m grader.pipeline.worker``.
 
-It runs a student's code and nothing else. The trusted grader starts it with
-CPU-time and memory limits, in its own session, sends it the notebook's code
-and then one call at a time, and gets back plain arrays. The worker never
+It runs a student's code and nothing else. The trusted grader starts it in a
+sandbox (isolation.py), sends it the limits it sets on itself before any student
+code runs, the notebook's code and then one call at a time, and gets back plain
+arrays. The worker never
 judges anything: whatever the student's code patches in here (numpy, conv_lib,
 grader) cannot reach the process that decides the grade.
 """
@@ -10,6 +11,8 @@ grader) cannot reach the process that decides the grade.
 import contextlib
 import linecache
 import os
+import resource
+import signal
 import sys
 import traceback
 import types
@@ -44,6 +47,13 @@ class _BlockedModule(types.ModuleType):
 def block_modules(names):
     for name in names:
         sys.modules[name] = _BlockedModule(name)
+
+
+def apply_limits(limits):
+    """setrlimit for each {"AS": bytes, "NPROC": count, ...}; inherited by every child."""
+    for name, value in limits.items():
+        resource.setrlimit(getattr(resource, f"RLIMIT_{name}"), (value, value))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large write fails instead of killing
 
 
 def _where(tb):
@@ -83,6 +93,7 @@ def main():
     if message is None:
         return
     job, _ = message
+    apply_limits(job.get("rlimits", {}))
     block_modules(job.get("blocked", []))
     namespace = {"__name__": "__main__"}
     with _calm():
