@@ -24,7 +24,7 @@ from ..diagnosis.opaque import Opaque
 _LENGTH = struct.Struct("<Q")
 MAX_HEADER = 1024 * 1024  # bytes of JSON
 MAX_BLOBS = 256  # arrays per message
-MAX_MESSAGE = 256 * 1024 * 1024  # header plus blobs; far above any honest result
+MAX_MESSAGE = 64 * 1024 * 1024  # header plus blobs; far above any honest result
 MAX_DEPTH = 4  # nesting of tuples/lists/dicts the encoder writes (it stops at 3)
 
 

@@ -15,6 +15,7 @@ import select
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 
@@ -66,29 +67,43 @@ class Worker:
         self.reader = protocol.MessageReader()
         self.inner_pid = None  # the sandbox's PID-namespace init, as seen from here
         if limits.unsafe_no_sandbox:
-            python = worker_view.python_installation()[1]
-            sites = sorted({str(p.parent) for p in worker_view.allowed_packages().values()})
-            self.process = subprocess.Popen(
-                isolation.worker_argv(python, view, sites), stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=view,
-                env=dict(isolation.ENVIRONMENT, HOME=str(view)), start_new_session=True,
-                preexec_fn=_unsafe_preexec(limits.memory_bytes))
+            self._start_unsandboxed(view)
         else:
-            info_read, info_write = os.pipe()
-            bwrap, *options = isolation.command(view, limits.disk_bytes)
-            try:
-                self.process = subprocess.Popen(
-                    [bwrap, "--info-fd", str(info_write), *options],
-                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                    env={"PATH": isolation.ENVIRONMENT["PATH"]}, pass_fds=[info_write],
-                    start_new_session=True)
-            finally:
-                os.close(info_write)
-            self.inner_pid = self._child_pid(info_read, deadline)
+            self._start_sandboxed(view, deadline)
         self.inbox, self.outbox = self.process.stdout.fileno(), self.process.stdin.fileno()
         os.set_blocking(self.inbox, False)
         os.set_blocking(self.outbox, False)
         self._write(protocol.frames(dict(job, type="job", rlimits=limits.rlimits())), deadline)
+
+    def _start_sandboxed(self, view, deadline):
+        # bwrap's options go through a file (--args), so the sandbox's /proc/1/cmdline
+        # shows nothing of the host's paths; --info-fd says which pid is its init.
+        info_read, info_write = os.pipe()
+        bwrap, *options = isolation.command(view, self.limits.disk_bytes)
+        options, inner = options[:options.index("--")], options[options.index("--"):]
+        with tempfile.TemporaryFile() as arguments:
+            arguments.write(b"".join(a.encode() + b"\0" for a in options))
+            arguments.flush()
+            arguments.seek(0)
+            try:
+                self.process = subprocess.Popen(
+                    [bwrap, "--info-fd", str(info_write), "--args", str(arguments.fileno()),
+                     *inner],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                    env={"PATH": isolation.ENVIRONMENT["PATH"]},
+                    pass_fds=[info_write, arguments.fileno()], start_new_session=True)
+            finally:
+                os.close(info_write)
+        self.inner_pid = self._child_pid(info_read, deadline)
+
+    def _start_unsandboxed(self, view):
+        python = worker_view.python_installation()[1]
+        sites = sorted({str(p.parent) for p in worker_view.allowed_packages().values()})
+        self.process = subprocess.Popen(
+            isolation.worker_argv(python, view, sites), stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=view,
+            env=dict(isolation.ENVIRONMENT, HOME=str(view)), start_new_session=True,
+            preexec_fn=_unsafe_preexec(self.limits.memory_bytes))
 
     @staticmethod
     def _child_pid(info_read, deadline):
