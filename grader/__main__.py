@@ -86,6 +86,8 @@ def _demo(args):
                                    seed=args.seed, assignment=None, no_progress=args.no_progress,
                                    unsafe_no_sandbox=args.unsafe_no_sandbox)
     code = _autograde(demo_args)
+    if code != 0:
+        return code
     print("\nMistakes the feedback names:")
     for student in sorted(p.name for p in (out / "feedback").iterdir()):
         pages = "".join(p.read_text(encoding="utf-8") for p in (out / "feedback" / student).rglob("*.html"))

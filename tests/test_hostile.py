@@ -546,7 +546,7 @@ def test_each_hostile_submission_gets_only_what_its_honest_parts_earn(graded):
 
 def test_the_run_ends_within_its_deadline_with_exit_0(graded):
     assert graded["code"] == 0
-    # Thirty-seven students two at a time; the slowest ones end at their per-notebook
+    # Thirty-six students two at a time; the slowest ones end at their per-notebook
     # deadline (15 s) instead of running on.
     assert graded["elapsed"] < 150
 
