@@ -49,14 +49,13 @@ def _export(args):
     from .pipeline import gradescope
     from .pipeline.autograde import grade_student
     from .pipeline.course import SOURCE
-    from .pipeline.isolation import SandboxUnavailable, check
-    from .pipeline.sandbox import Limits
-    from .pipeline.submissions import StudentWork
+    from .pipeline.isolation import SandboxUnavailable
+    from .pipeline.sandbox import Limits, verify
+    from .pipeline.submissions import StudentWork, take_notebook
 
     limits = Limits(unsafe_no_sandbox=args.unsafe_no_sandbox)
     try:
-        if not limits.unsafe_no_sandbox:
-            check()
+        verify(limits)
     except SandboxUnavailable as error:
         print(f"export: {error}", file=sys.stderr)
         return 2
@@ -66,13 +65,15 @@ def _export(args):
         return 2
     course_notebooks = {p.stem: p.parent.name for p in SOURCE.glob("*/*.ipynb")}
     work = StudentWork(args.student)
-    for path in sorted(folder.rglob("*.ipynb")):
-        if path.stem in course_notebooks:
-            work.notebooks[(course_notebooks[path.stem], path.stem)] = path
-    graded = sorted({a for a, _ in work.notebooks}) or sorted(set(course_notebooks.values()))
     # Without --seed the hidden cases are fresh for every run, as in autograde.
     seed = args.seed if args.seed is not None else secrets.randbits(32)
-    result = grade_student(work, None, seed, limits, graded)
+    with tempfile.TemporaryDirectory(prefix="export-") as scratch:  # regular files only, copied
+        for path in sorted(folder.rglob("*.ipynb")):
+            if path.stem in course_notebooks:
+                take_notebook(work, (course_notebooks[path.stem], path.stem), path, scratch)
+        graded = (sorted({a for a, _ in [*work.notebooks, *work.refused]})
+                  or sorted(set(course_notebooks.values())))
+        result = grade_student(work, None, seed, limits, graded)
     gradescope.write(result, args.out, visibility=args.visibility, seed=seed)
     print(f"wrote {args.out}: {sum(float(r[4] or 0) for r in result.rows):g} points")
     return 0

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from grader.__main__ import main
 from grader.pipeline import autograde, isolation, protocol, worker_view
 from grader.pipeline.sandbox import Limits, Session
 from grader.pipeline.submissions import collect
@@ -37,11 +38,18 @@ def _write(path):
 def _import(name):
     __import__(name)
 
+def _target(fd):
+    try:
+        target = os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:  # the listing's own descriptor, closed by now
+        return "closed"
+    return "pipe" if target.startswith("pipe:") else target
+
 def probe(host_paths):
     facts = {
         "uid": os.getuid(), "pid": os.getpid(), "ppid": os.getppid(),
         "processes": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
-        "open_fds": sorted(int(fd) for fd in os.listdir("/proc/self/fd")),
+        "open_fds": sorted(_target(fd) for fd in os.listdir("/proc/self/fd")),
         "environment": sorted(os.environ),
         "cwd": os.getcwd(),
         "nproc": resource.getrlimit(resource.RLIMIT_NPROC)[0],
@@ -95,7 +103,9 @@ def test_the_worker_sees_no_host_file_and_keeps_no_grader_state(facts):
     assert facts["visible_host_paths"] == []
     assert "GRADER_HOST_SECRET" not in facts["environment"]
     assert set(facts["environment"]) <= {*isolation.ENVIRONMENT, "PWD"}  # PWD: bwrap --chdir
-    assert facts["open_fds"][:3] == [0, 1, 2] and len(facts["open_fds"]) <= 6  # + protocol + listing
+    # The two protocol pipes; everything else is /dev/null (stdin, stdout, stderr).
+    assert facts["open_fds"].count("pipe") == 2
+    assert set(facts["open_fds"]) <= {"pipe", "/dev/null", "closed"}
 
 
 def test_only_its_private_tmp_is_writable_and_everything_is_capped(facts):
@@ -186,13 +196,16 @@ def test_a_message_in_pieces_waits_for_its_last_byte():
     assert reader.message()[1][0].tolist() == [1.0, 1.0, 1.0]
 
 
-def test_without_bubblewrap_grading_is_refused_with_a_clear_message(monkeypatch, tmp_path):
+def test_without_bubblewrap_grading_is_refused_with_a_clear_message(monkeypatch, tmp_path,
+                                                                     capsys):
     monkeypatch.setattr(isolation.shutil, "which", lambda name: None)
     isolation.check.cache_clear()
     try:
         with pytest.raises(isolation.SandboxUnavailable, match="bubblewrap.*--unsafe-no-sandbox"):
             autograde.autograde(tmp_path, tmp_path / "out", use_nbgrader=False, progress=False)
         assert not (tmp_path / "out").exists()  # refused before anything was written
+        assert main(["autograde", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+        assert "apt-get install bubblewrap" in capsys.readouterr().err
     finally:
         isolation.check.cache_clear()
 

@@ -27,8 +27,8 @@ from . import feedback, trusted
 from ..diagnosis import notebook_code
 from ..diagnosis.checks import report
 from .course import SOURCE, Course, assignments, graded_cells
-from .isolation import UNSAFE_FLAG, UNSAFE_NOTE, check
-from .sandbox import Limits
+from .isolation import UNSAFE_FLAG, UNSAFE_NOTE
+from .sandbox import Limits, verify
 from .submissions import collect
 from ..diagnosis.tasks import ASSIGNMENTS, TASKS
 
@@ -187,8 +187,7 @@ def autograde(submissions, out, jobs=1, db_url=None, seed=None, assignment=None,
     out = Path(out)
     seed = secrets.randbits(32) if seed is None else int(seed)
     limits = limits or Limits()
-    if not limits.unsafe_no_sandbox:
-        check()
+    verify(limits)
     with tempfile.TemporaryDirectory(prefix="autograde-") as scratch:
         works = collect(submissions, assignment, scratch)
         out.mkdir(parents=True, exist_ok=True)  # after collect: OUT may sit inside SUBMISSIONS

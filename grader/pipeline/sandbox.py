@@ -304,3 +304,22 @@ class Session:
         if self.view is not None:
             shutil.rmtree(self.view, ignore_errors=True)
             self.view = None
+
+
+def verify(limits=None):
+    """Raise isolation.SandboxUnavailable unless a real worker starts, runs a cell and
+    answers a call in the sandbox here: a broken sandbox must stop the run, not zero a class."""
+    limits = limits or Limits()
+    if limits.unsafe_no_sandbox:
+        return
+    isolation.check()
+    session = Session([], [(1, "def ping():\n    return 42\n")], [], limits)
+    try:
+        status, value = session.call("ping", [])
+    finally:
+        session.close()
+    if (status, value) != ("ok", 42):
+        raise isolation.SandboxUnavailable(
+            f"bubblewrap starts, but a worker in it did not answer ({status}: {value}; "
+            f"{'; '.join(session.notes) or 'no note'}); check that the Python installation and "
+            "the packages are readable by an unprivileged user")

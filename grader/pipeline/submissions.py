@@ -89,7 +89,7 @@ def _checked_id(name, where):
     return name
 
 
-def _take(work, key, source, scratch):
+def take_notebook(work, key, source, scratch):
     """Record ``source`` as ``work``'s notebook ``key`` by a safe copy into ``scratch``."""
     target = Path(scratch) / "collected" / work.student / key[0] / f"{key[1]}.ipynb"
     reason = copy_regular(source, target)
@@ -107,7 +107,7 @@ def _flat(files, assignment, scratch):
     works = {}
     for path in sorted(files):
         student = _checked_id(path.stem, str(path))
-        _take(works.setdefault(student, StudentWork(student)), (assignment, names[0]), path, scratch)
+        take_notebook(works.setdefault(student, StudentWork(student)), (assignment, names[0]), path, scratch)
     return list(works.values())
 
 
@@ -160,7 +160,7 @@ def collect(path, assignment=None, scratch=None):
             if assignment and assignment_dir.name != assignment:
                 continue
             for notebook in sorted(assignment_dir.glob("*.ipynb")):
-                _take(work, (assignment_dir.name, notebook.stem), notebook, scratch)
+                take_notebook(work, (assignment_dir.name, notebook.stem), notebook, scratch)
     if not works:
         raise SubmissionError(f"no submissions found in {path}: expected "
                               f"<student_id>/<assignment>/<notebook>.ipynb")
