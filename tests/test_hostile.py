@@ -405,7 +405,7 @@ def hostile_students(paths):
         "reimporter": (make(None, last_cells=[fill(REIMPORTER)]), ZERO,
                        "is not available while this task is graded"),
         "pipe_holder": (make(lines(PIPE_HOLDER)), ALL_BUT_TARGET, "ended the grading process"),
-        "keepalive": (make(None, fill(KEEPALIVE)), ZERO, "did not finish within 6 s"),
+        "keepalive": (make(None, fill(KEEPALIVE)), ZERO, "did not finish loading within 6 s"),
         "slow_cells": (make(SOLVED, last_cells=["import time\ntime.sleep(2)"] * 8), ZERO,
                        "grading time for this notebook ran out"),
         "blob_amplifier": (make(lines(BLOB_AMPLIFIER)), ALL_BUT_TARGET, None),
@@ -438,7 +438,7 @@ def tree_digest(folder):
 
 
 def sandbox_processes():
-    """Processes running as a sandbox uid, or a bwrap of ours, anywhere on the machine."""
+    """Processes running as a sandbox uid, or a worker with a sandbox's import path."""
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -447,7 +447,7 @@ def sandbox_processes():
         except OSError:
             continue
         uid = int(status.split("Uid:")[1].split()[0])
-        if UID_BASE <= uid < UID_BASE + 2**24 or "grader.pipeline.worker" in command:
+        if UID_BASE <= uid < UID_BASE + 2**24 or "/sandbox/lib" in command:
             found.append((pid, command))
     return found
 

@@ -239,6 +239,7 @@ class Session:
     worker: Worker = None
     deadline: float = None
     expired: bool = False  # the deadline passed: nothing more is run
+    given_up: bool = False  # the notebook's code cannot be loaded: nothing more is tried
     view: str = None
 
     def __post_init__(self):
@@ -272,8 +273,11 @@ class Session:
             if time.monotonic() >= self.deadline:
                 self._expire()
                 return False
-            if cell is None:
-                self.notes.append("the grading process could not start")
+            if cell not in {i for i, _ in self.cells}:  # None, or a cell id the worker made up
+                self.given_up = True
+                self.notes.append("the grading process could not start" if cell is None else
+                                  f"the notebook's code did not finish loading within "
+                                  f"{self.limits.load_seconds:g} s")
                 return False
             why = ("did not finish within "
                    f"{self.limits.load_seconds:g} s" if status == "timeout" else "ended the grading process")
@@ -286,6 +290,8 @@ class Session:
         ("expired", None) once the notebook's time is up."""
         if self.expired:
             return "expired", None
+        if self.given_up:
+            return "died", None
         if self.worker is None and not self._start():
             return ("expired", None) if self.expired else ("died", None)
         status, value = self.worker.call(function, args, self.deadline, model_arg)

@@ -3,9 +3,8 @@
 It runs a student's code and nothing else. The trusted grader starts it in a
 sandbox (isolation.py), sends it the limits it sets on itself before any student
 code runs, the notebook's code and then one call at a time, and gets back plain
-arrays. The worker never
-judges anything: whatever the student's code patches in here (numpy, conv_lib,
-grader) cannot reach the process that decides the grade.
+arrays. The worker never judges anything: whatever the student's code patches in
+here (numpy, conv_lib) cannot reach the process that decides the grade.
 """
 
 import contextlib
@@ -45,6 +44,8 @@ class _BlockedModule(types.ModuleType):
 
 
 def block_modules(names):
+    """Switch modules off in memory too: for --unsafe-no-sandbox, where the real files
+    stay readable by path (in the sandbox only the stubs of worker_view exist)."""
     for name in names:
         sys.modules[name] = _BlockedModule(name)
 
