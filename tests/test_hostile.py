@@ -25,10 +25,9 @@ import pytest
 from grader.__main__ import main
 from grader.pipeline import sandbox
 from grader.pipeline.autograde import csv_cell
-from grader.pipeline.isolation import UID_BASE
 from grader.pipeline.sandbox import Limits
 
-from .conftest import load_sample_class_builder
+from .conftest import load_sample_class_builder, sandbox_processes
 
 ASSIGNMENT, NOTEBOOK = "03_pooling", "pooling"
 TASKS = ("max_pool_forward", "max_pool_backward", "avg_pool_forward", "avg_pool_backward")
@@ -435,21 +434,6 @@ def tree_digest(folder):
         elif stat.S_ISREG(info.st_mode):
             digest.update(path.read_bytes())
     return digest.hexdigest()
-
-
-def sandbox_processes():
-    """Processes running as a sandbox uid, or a worker with a sandbox's import path."""
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        uid = int(status.split("Uid:")[1].split()[0])
-        if UID_BASE <= uid < UID_BASE + 2**24 or "/sandbox/lib" in command:
-            found.append((pid, command))
-    return found
 
 
 @functools.cache

@@ -21,6 +21,8 @@ from grader.pipeline import autograde, isolation, protocol, worker_view
 from grader.pipeline.sandbox import Limits, Session
 from grader.pipeline.submissions import collect
 
+from .conftest import sandbox_processes
+
 PROBE = r'''
 import os, socket, resource, sys
 
@@ -252,3 +254,19 @@ def test_collection_copies_regular_files_and_refuses_links_and_fifos(tmp_path):
     assert "symbolic link" in works["bob"].refusal(*key) and key not in works["bob"].notebooks
     assert "FIFO" in works["cy"].refusal(*key)
     assert "symbolic link" in works["dee"].refusal(*key) and not works["dee"].notebooks
+
+
+def test_everything_a_worker_started_dies_with_its_sandbox():
+    daemon = ("import os, time\n"
+              "if os.fork() == 0:\n"
+              "    os.setsid()\n"
+              "    time.sleep(1000)\n"
+              "def alive():\n"
+              "    return len([p for p in os.listdir('/proc') if p.isdigit()])\n")
+    session = Session([], [(1, daemon)], [], Limits())
+    try:
+        assert session.call("alive", []) == ("ok", 3)  # init, the worker, the daemon
+        assert len(sandbox_processes()) >= 2  # seen from outside too: the check can fail
+    finally:
+        session.close()
+    assert sandbox_processes() == []
