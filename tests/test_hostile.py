@@ -404,7 +404,7 @@ def hostile_students(paths):
         "reimporter": (make(None, last_cells=[fill(REIMPORTER)]), ZERO,
                        "is not available while this task is graded"),
         "pipe_holder": (make(lines(PIPE_HOLDER)), ALL_BUT_TARGET, "ended the grading process"),
-        "keepalive": (make(None, fill(KEEPALIVE)), ZERO, "did not finish loading within 6 s"),
+        "keepalive": (make(None, fill(KEEPALIVE)), ZERO, "did not finish within 6 s; it was skipped"),
         "slow_cells": (make(SOLVED, last_cells=["import time\ntime.sleep(2)"] * 8), ZERO,
                        "grading time for this notebook ran out"),
         "blob_amplifier": (make(lines(BLOB_AMPLIFIER)), ALL_BUT_TARGET, None),

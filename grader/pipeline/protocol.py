@@ -37,6 +37,18 @@ def write_frame(stream, payload):
     stream.write(payload)
 
 
+def joined(parts):
+    """The bytes of ``parts`` (from :func:`frames`) as they go down the pipe."""
+    return b"".join(_LENGTH.pack(len(part)) + part for part in parts)
+
+
+def error_from(raw):
+    """A worker's error report, reduced to three short strings whatever it sent."""
+    raw = raw if isinstance(raw, dict) else {}
+    return {"type": str(raw.get("type", "Error"))[:100], "message": str(raw.get("message", ""))[:300],
+            "where": str(raw.get("where", ""))[:300]}
+
+
 def read_frame(stream):
     head = stream.read(_LENGTH.size)
     if len(head) < _LENGTH.size:

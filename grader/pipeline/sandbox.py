@@ -9,6 +9,7 @@ pipes are read and written without blocking, and stopping a worker kills its
 whole sandbox (isolation.py) without reading or closing anything it holds.
 """
 
+import json
 import os
 import resource
 import select
@@ -64,6 +65,7 @@ class Worker:
 
     def __init__(self, job, limits, view, deadline):
         self.limits = limits
+        self.cell_ids = {cell_id for cell_id, _ in job["cells"]}  # the only ids load() accepts
         self.reader = protocol.MessageReader()
         self.inner_pid = None  # the sandbox's PID-namespace init, as seen from here
         if limits.unsafe_no_sandbox:
@@ -108,8 +110,6 @@ class Worker:
     @staticmethod
     def _child_pid(info_read, deadline):
         """bwrap's --info-fd JSON names the sandbox's init process; read it, bounded."""
-        import json
-
         data = b""
         try:
             while b"}" not in data and len(data) < 4096:
@@ -127,7 +127,7 @@ class Worker:
 
     def _write(self, parts, deadline):
         """Write frames, giving up at ``deadline``; False when they did not all go."""
-        data = memoryview(b"".join(protocol._LENGTH.pack(len(p)) + p for p in parts))
+        data = memoryview(protocol.joined(parts))
         while data:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -178,12 +178,15 @@ class Worker:
             if status != "ok":
                 return status, current, errors
             header, _ = message
-            if header.get("type") == "loading":
-                current = header.get("cell")
-            elif header.get("type") == "loaded" and header.get("error"):
-                errors[header.get("cell")] = header["error"]
-            elif header.get("type") == "ready":
+            kind, cell = header.get("type"), header.get("cell")
+            if kind == "ready":
                 return "ready", None, errors
+            if type(cell) not in (int, str) or cell not in self.cell_ids:
+                continue  # a frame the student's code forged: about no cell of theirs
+            if kind == "loading":
+                current = cell
+            elif kind == "loaded" and header.get("error"):
+                errors[cell] = protocol.error_from(header["error"])
 
     def call(self, function, args, deadline, model_arg=False):
         """("ok", value), ("error", error dict), ("timeout", None) or ("died", None)."""
@@ -199,9 +202,7 @@ class Worker:
             return "error", {"type": "ProtocolError", "message": "unexpected message", "where": ""}
         if header.get("status") == "ok" and values:
             return "ok", values[0]
-        error = header.get("error")
-        return "error", error if isinstance(error, dict) else {"type": "Error", "message": "",
-                                                               "where": ""}
+        return "error", protocol.error_from(header.get("error"))
 
     def stop(self):
         """Kill the sandbox and everything in it; never reads or closes a pipe first."""
