@@ -270,3 +270,16 @@ def test_everything_a_worker_started_dies_with_its_sandbox():
     finally:
         session.close()
     assert sandbox_processes() == []
+
+
+def test_a_spent_student_deadline_runs_nothing_more():
+    from grader.pipeline import trusted
+
+    start = time.monotonic()
+    result = trusted.grade_notebook([], [(1, "def max_pool_forward_naive(x, p):\n    return x\n")],
+                                    ["max_pool_forward"], seed=1, deadline=time.monotonic())
+    assert time.monotonic() - start < 2
+    verdicts = result.verdicts["max_pool_forward"]
+    assert verdicts and all(v.problems == ["not run: the grading time for this notebook ran out"]
+                            for v in verdicts)
+    assert any("grading time for this notebook ran out" in note for note in result.notes)
