@@ -21,6 +21,8 @@ from .pipeline.course import EXAMPLES, REPO, environment_path
 
 def _autograde(args):
     from .pipeline.autograde import autograde, summary
+    from .pipeline.isolation import SandboxUnavailable
+    from .pipeline.sandbox import Limits
     from .pipeline.submissions import SubmissionError
 
     started = time.perf_counter()
@@ -28,8 +30,9 @@ def _autograde(args):
     try:
         results, seed = autograde(args.submissions, args.out, jobs=jobs, db_url=args.db,
                                   seed=args.seed, assignment=args.assignment,
+                                  limits=Limits(unsafe_no_sandbox=args.unsafe_no_sandbox),
                                   progress=not args.no_progress)
-    except SubmissionError as error:  # nothing could be graded: say why, exit non-zero
+    except (SubmissionError, SandboxUnavailable) as error:  # nothing graded: say why, exit non-zero
         print(f"autograde: {error}", file=sys.stderr)
         return 2
     print(summary(results))
@@ -46,21 +49,31 @@ def _export(args):
     from .pipeline import gradescope
     from .pipeline.autograde import grade_student
     from .pipeline.course import SOURCE
-    from .pipeline.submissions import StudentWork
+    from .pipeline.isolation import SandboxUnavailable
+    from .pipeline.sandbox import Limits, verify
+    from .pipeline.submissions import StudentWork, take_notebook
 
+    limits = Limits(unsafe_no_sandbox=args.unsafe_no_sandbox)
+    try:
+        verify(limits)
+    except SandboxUnavailable as error:
+        print(f"export: {error}", file=sys.stderr)
+        return 2
     folder = Path(args.submission)
     if not folder.is_dir():
         print(f"export: SUBMISSION must be a folder of notebooks, got {folder}", file=sys.stderr)
         return 2
     course_notebooks = {p.stem: p.parent.name for p in SOURCE.glob("*/*.ipynb")}
     work = StudentWork(args.student)
-    for path in sorted(folder.rglob("*.ipynb")):
-        if path.stem in course_notebooks:
-            work.notebooks[(course_notebooks[path.stem], path.stem)] = path
-    graded = sorted({a for a, _ in work.notebooks}) or sorted(set(course_notebooks.values()))
     # Without --seed the hidden cases are fresh for every run, as in autograde.
     seed = args.seed if args.seed is not None else secrets.randbits(32)
-    result = grade_student(work, None, seed, None, graded)
+    with tempfile.TemporaryDirectory(prefix="export-") as scratch:  # regular files only, copied
+        for path in sorted(folder.rglob("*.ipynb")):
+            if path.stem in course_notebooks:
+                take_notebook(work, (course_notebooks[path.stem], path.stem), path, scratch)
+        graded = (sorted({a for a, _ in [*work.notebooks, *work.refused]})
+                  or sorted(set(course_notebooks.values())))
+        result = grade_student(work, None, seed, limits, graded)
     gradescope.write(result, args.out, visibility=args.visibility, seed=seed)
     print(f"wrote {args.out}: {sum(float(r[4] or 0) for r in result.rows):g} points")
     return 0
@@ -71,8 +84,11 @@ def _demo(args):
     print(f"Grading the sample class in {EXAMPLES.relative_to(REPO)}/ "
           f"(one full-marks notebook set, three with typical mistakes, one empty):\n")
     demo_args = argparse.Namespace(submissions=EXAMPLES, out=out, jobs=args.jobs, db=None,
-                                   seed=args.seed, assignment=None, no_progress=args.no_progress)
+                                   seed=args.seed, assignment=None, no_progress=args.no_progress,
+                                   unsafe_no_sandbox=args.unsafe_no_sandbox)
     code = _autograde(demo_args)
+    if code != 0:
+        return code
     print("\nMistakes the feedback names:")
     for student in sorted(p.name for p in (out / "feedback").iterdir()):
         pages = "".join(p.read_text(encoding="utf-8") for p in (out / "feedback" / student).rglob("*.html"))
@@ -91,6 +107,12 @@ def _release(args):
         return 1
     print(f"released the student notebooks into {destination}")
     return 0
+
+
+def _unsafe_option(command):
+    command.add_argument("--unsafe-no-sandbox", action="store_true",
+                         help="run student code WITHOUT the bubblewrap sandbox (when it cannot "
+                              "be installed); every feedback page and the summary say so")
 
 
 def build_parser():
@@ -115,6 +137,7 @@ def build_parser():
     grade.add_argument("--seed", type=int, default=None, help="seed of the hidden cases")
     grade.add_argument("--assignment", default=None, help="grade only this assignment")
     grade.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _unsafe_option(grade)
     grade.set_defaults(run=_autograde)
 
     export = commands.add_parser("export", help="grade one student for another platform")
@@ -125,6 +148,7 @@ def build_parser():
     export.add_argument("--seed", type=int, default=None)
     export.add_argument("--visibility", default="visible",
                         choices=["hidden", "after_due_date", "after_published", "visible"])
+    _unsafe_option(export)
     export.set_defaults(run=_export)
 
     demo = commands.add_parser("demo", help="grade the bundled sample class")
@@ -132,6 +156,7 @@ def build_parser():
     demo.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     demo.add_argument("--seed", type=int, default=2026)
     demo.add_argument("--no-progress", action="store_true")
+    _unsafe_option(demo)
     demo.set_defaults(run=_demo)
     return parser
 

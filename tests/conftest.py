@@ -39,3 +39,23 @@ def define_solution(assignment, function, source=None):
         exec(statement, namespace)
     exec(source or build.solution_sources(assignment)[function], namespace)
     return namespace[function]
+
+
+def sandbox_processes():
+    """Processes running as a sandbox uid, or a worker with a sandbox's import path,
+    anywhere on the machine: after a run there must be none."""
+    from pathlib import Path
+
+    from grader.pipeline.isolation import UID_BASE
+
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        uid = int(status.split("Uid:")[1].split()[0])
+        if UID_BASE <= uid < UID_BASE + 2**24 or "/sandbox/lib" in command:
+            found.append((pid, command))
+    return found

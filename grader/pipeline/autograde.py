@@ -5,12 +5,15 @@ For each student, in a pool of ``jobs`` processes:
 2. each notebook's solution cells run in a limited worker process, which
    calls the graded functions on public and hidden cases;
 3. the verdicts are decided here, written into the gradebook, grades.csv and
-   a feedback page per notebook.
+   a feedback page per notebook, once every worker is gone, each file written
+   whole or not at all (a temporary file renamed into place).
 """
 
 import csv
 import hashlib
+import io
 import multiprocessing
+import os
 import secrets
 import tempfile
 import time
@@ -24,7 +27,8 @@ from . import feedback, trusted
 from ..diagnosis import notebook_code
 from ..diagnosis.checks import report
 from .course import SOURCE, Course, assignments, graded_cells
-from .sandbox import Limits
+from .isolation import UNSAFE_FLAG, UNSAFE_NOTE
+from .sandbox import Limits, verify
 from .submissions import collect
 from ..diagnosis.tasks import ASSIGNMENTS, TASKS
 
@@ -39,6 +43,7 @@ class StudentResult:
     warnings: list = field(default_factory=list)  # for the instructor
     reports: dict = field(default_factory=dict)  # (assignment, notebook, grade_id) -> text
     seconds: float = 0.0  # wall time spent grading this student
+    unsandboxed: bool = False  # graded with --unsafe-no-sandbox
 
 
 def student_seed(seed, student, assignment):
@@ -52,8 +57,14 @@ def _course_notebooks(assignment):
             for p in sorted((SOURCE / assignment).glob("*.ipynb"))}
 
 
-def grade_notebook(student, assignment, name, course_nb, path, seed, limits):
-    """Rows and a feedback page for one submitted (or missing) notebook."""
+def _run_notes(limits):
+    """What every feedback page of this run says about how it was graded."""
+    return [UNSAFE_NOTE] if limits is not None and limits.unsafe_no_sandbox else []
+
+
+def grade_notebook(student, assignment, name, course_nb, path, seed, limits, deadline=None,
+                   refused=None):
+    """Rows and a feedback page for one submitted (or missing, or ``refused``) notebook."""
     cells = graded_cells(course_nb)
     manual = [(g, p) for g, p, kind in cells if kind == "manual"]
     tests = [(g, p) for g, p, kind in cells if kind == "test"]
@@ -65,19 +76,23 @@ def grade_notebook(student, assignment, name, course_nb, path, seed, limits):
                  if status == "graded" else status] for g, p in manual]
         return out
 
-    if path is None:
+    run_notes = _run_notes(limits)
+    if path is None and not refused:
         message = "This notebook was not submitted."
-        return (rows("missing"), feedback.page(student, assignment, name, [], manual, [],
+        return (rows("missing"), feedback.page(student, assignment, name, [], manual, run_notes,
                                                error=message), {}, {g: message for g, _ in tests})
     try:
+        if refused:
+            raise ValueError(refused)
         submission = notebook_code.read(path)
     except ValueError as error:
         message = f"Could not be graded: {error}"
-        return (rows("error"), feedback.page(student, assignment, name, [], manual, [],
+        return (rows("error"), feedback.page(student, assignment, name, [], manual, run_notes,
                                              error=message), {}, {g: message for g, _ in tests})
     tasks = [t for t in ASSIGNMENTS.get(assignment, ()) if f"test_{t}" in dict(tests)]
     cells = notebook_code.student_cells(submission, course_nb)
-    result = trusted.grade_notebook(notebook_code.prelude(course_nb), cells, tasks, seed, limits)
+    result = trusted.grade_notebook(notebook_code.prelude(course_nb), cells, tasks, seed, limits,
+                                    deadline=deadline)
     notes = notebook_code.notes_on_cells(submission, course_nb, cells) + result.notes
     points = dict(tests)
     entries, scores, reports = [], {}, {}
@@ -98,7 +113,9 @@ def grade_notebook(student, assignment, name, course_nb, path, seed, limits):
 def grade_student(work, course, seed, limits, graded_assignments):
     """Everything for one student; runs in a pool process."""
     start = time.perf_counter()
-    result = StudentResult(work.student)
+    limits = limits or Limits()
+    deadline = time.monotonic() + limits.student_seconds
+    result = StudentResult(work.student, unsandboxed=limits.unsafe_no_sandbox)
     for assignment in graded_assignments:
         submitted = {nb: p for (a, nb), p in work.notebooks.items() if a == assignment}
         recorded_scores = {}
@@ -106,7 +123,8 @@ def grade_student(work, course, seed, limits, graded_assignments):
             path = submitted.get(name)
             rows, page, scores, reports = grade_notebook(
                 work.student, assignment, name, course_nb, path,
-                student_seed(seed, work.student, assignment), limits,
+                student_seed(seed, work.student, assignment), limits, deadline,
+                refused=work.refusal(assignment, name),
             )
             result.rows += rows
             result.pages[(assignment, name)] = page
@@ -124,10 +142,10 @@ def grade_student(work, course, seed, limits, graded_assignments):
     return result
 
 
-def failed_student(work, graded_assignments, error):
+def failed_student(work, graded_assignments, error, limits=None):
     """Rows with status "error" and a feedback page that says why, for a student
     whose grading broke down outside the sandbox (a bug of ours, never theirs)."""
-    result = StudentResult(work.student)
+    result = StudentResult(work.student, unsandboxed=bool(limits and limits.unsafe_no_sandbox))
     message = f"Could not be graded: {type(error).__name__}: {error}"
     for assignment in graded_assignments:
         for name, course_nb in _course_notebooks(assignment).items():
@@ -136,7 +154,7 @@ def failed_student(work, graded_assignments, error):
                              "error"] for g, p, kind in cells]
             manual = [(g, p) for g, p, kind in cells if kind == "manual"]
             result.pages[(assignment, name)] = feedback.page(
-                work.student, assignment, name, [], manual, [], error=message)
+                work.student, assignment, name, [], manual, _run_notes(limits), error=message)
     result.warnings.append(f"{work.student}: {message}")
     return result
 
@@ -145,7 +163,7 @@ def _grade_safely(work, course, seed, limits, graded_assignments):
     try:
         return grade_student(work, course, seed, limits, graded_assignments)
     except Exception as error:  # noqa: BLE001 - one student's trouble must not stop the class
-        return failed_student(work, graded_assignments, error)
+        return failed_student(work, graded_assignments, error, limits)
 
 
 _POOL_STATE = {}
@@ -163,10 +181,14 @@ def _pool_grade(work, seed, limits, graded_assignments):
 
 def autograde(submissions, out, jobs=1, db_url=None, seed=None, assignment=None,
               limits=None, use_nbgrader=True, progress=True):
-    """Grade every student under ``submissions``; returns (results, seed)."""
+    """Grade every student under ``submissions``; returns (results, seed).
+
+    Raises isolation.SandboxUnavailable before anything is graded when no sandbox
+    can start here, unless ``limits.unsafe_no_sandbox`` says to grade without one."""
     out = Path(out)
     seed = secrets.randbits(32) if seed is None else int(seed)
     limits = limits or Limits()
+    verify(limits)
     with tempfile.TemporaryDirectory(prefix="autograde-") as scratch:
         works = collect(submissions, assignment, scratch)
         out.mkdir(parents=True, exist_ok=True)  # after collect: OUT may sit inside SUBMISSIONS
@@ -201,23 +223,45 @@ def _run(works, course, seed, limits, graded, jobs, progress):
                     results.append(future.result())
                 except Exception as error:  # noqa: BLE001 - e.g. the pool process was killed
                     work = works[futures.index(future)]
-                    results.append(failed_student(work, graded, error))
+                    results.append(failed_student(work, graded, error, limits))
                 bar.update()
     bar.close()
     return sorted(results, key=lambda r: r.student)
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A cell a spreadsheet shows as text, never runs as a formula (OWASP: CSV injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def write_atomically(path, text):
+    """Write ``path`` whole or not at all: a temporary file beside it, renamed into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
 def _write(out, results):
-    with open(out / "grades.csv", "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(COLUMNS)
-        for result in results:
-            writer.writerows(result.rows)
+    table = io.StringIO()
+    writer = csv.writer(table)
+    writer.writerow(COLUMNS)
+    for result in results:
+        writer.writerows([csv_cell(c) for c in row] for row in result.rows)
     for result in results:
         for (assignment, name), page in result.pages.items():
-            target = out / "feedback" / result.student / assignment / f"{name}.html"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(page, encoding="utf-8")
+            write_atomically(out / "feedback" / result.student / assignment / f"{name}.html", page)
+    write_atomically(out / "grades.csv", table.getvalue())
 
 
 def summary(results):
@@ -241,4 +285,7 @@ def summary(results):
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths))]
     lines.append("  ".join("-" * w for w in widths))
     lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)) for r in table]
+    if any(r.unsandboxed for r in results):
+        lines.append(f"\nUNSAFE: graded without the sandbox ({UNSAFE_FLAG}); hostile code could "
+                     "have changed any of these grades.")
     return "\n".join(lines)

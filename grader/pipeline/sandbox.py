@@ -1,106 +1,200 @@
-"""The trusted side of grading: run a student's functions in a limited worker
+"""The trusted side of grading: run a student's functions in a sandboxed worker
 process, and judge what comes back here, in a process that ran no student code.
 
 A worker that loops, sleeps, exhausts its memory or kills itself costs only
 the case it was running: the worker is killed or restarted and grading goes on.
+This side never waits on the student: every wait ends at a deadline fixed here
+(per step, per notebook, per student) that nothing the worker sends can move,
+pipes are read and written without blocking, and stopping a worker kills its
+whole sandbox (isolation.py) without reading or closing anything it holds.
 """
 
+import json
 import os
-import queue
 import resource
+import select
+import shutil
 import signal
 import subprocess
-import sys
 import tempfile
-import threading
+import time
 from dataclasses import dataclass, field
 
-from . import protocol
+from . import isolation, protocol, worker_view
 
-MEMORY_LIMIT = 3 * 1024**3  # bytes of address space per worker
-CPU_LIMIT = 120  # CPU seconds per worker, a backstop behind the wall-clock timeouts
+MEMORY_LIMIT = 3 * 1024**3  # bytes of address space per worker process
+CPU_LIMIT = 120  # CPU seconds per worker process, a backstop behind the wall-clock deadlines
 
 
 @dataclass
 class Limits:
-    load_seconds: float = 20.0  # to run the notebook's import and solution cells
+    load_seconds: float = 20.0  # to run the notebook's import and solution cells, in total
     call_seconds: float = 10.0  # per case; honest naive loops take well under 1 s
     memory_bytes: int = MEMORY_LIMIT
+    notebook_seconds: float = 150.0  # everything for one notebook, restarts included
+    student_seconds: float = 450.0  # everything for one student
+    processes: int = 32  # processes and threads inside one sandbox
+    file_bytes: int = 16 * 1024**2  # largest file the worker may write
+    disk_bytes: int = 64 * 1024**2  # its private /tmp, all files together
+    open_files: int = 256
+    unsafe_no_sandbox: bool = False  # run workers unisolated (only on the instructor's word)
+
+    def rlimits(self):
+        """What the worker applies to itself before it runs any student code."""
+        return {"AS": self.memory_bytes, "CPU": CPU_LIMIT, "CORE": 0, "NPROC": self.processes,
+                "FSIZE": self.file_bytes, "NOFILE": self.open_files}
 
 
-def _apply_limits(memory_bytes):
+def _unsafe_preexec(memory_bytes):
     def preexec():
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
         resource.setrlimit(resource.RLIMIT_CPU, (CPU_LIMIT, CPU_LIMIT + 5))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
     return preexec
 
 
+def _kill(send):
+    try:
+        send()
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 class Worker:
-    """One sandboxed ``python -m grader.pipeline.worker`` process."""
+    """One ``grader.pipeline.worker`` process in its own sandbox."""
 
-    def __init__(self, job, limits):
+    def __init__(self, job, limits, view, deadline):
         self.limits = limits
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CONV_GRADER")}
-        # One BLAS thread each: --jobs decides the parallelism, and a worker's
-        # address-space limit must not be eaten by thread stacks.
-        env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
-                   MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1")
-        self.workdir = tempfile.TemporaryDirectory(prefix="grader-worker-")
+        self.cell_ids = {cell_id for cell_id, _ in job["cells"]}  # the only ids load() accepts
+        self.reader = protocol.MessageReader()
+        self.inner_pid = None  # the sandbox's PID-namespace init, as seen from here
+        if limits.unsafe_no_sandbox:
+            self._start_unsandboxed(view)
+        else:
+            self._start_sandboxed(view, deadline)
+        self.inbox, self.outbox = self.process.stdout.fileno(), self.process.stdin.fileno()
+        os.set_blocking(self.inbox, False)
+        os.set_blocking(self.outbox, False)
+        self._write(protocol.frames(dict(job, type="job", rlimits=limits.rlimits())), deadline)
+
+    def _start_sandboxed(self, view, deadline):
+        # bwrap's options go through a file (--args), so the sandbox's /proc/1/cmdline
+        # shows nothing of the host's paths; --info-fd says which pid is its init.
+        info_read, info_write = os.pipe()
+        bwrap, *options = isolation.command(view, self.limits.disk_bytes)
+        options, inner = options[:options.index("--")], options[options.index("--"):]
+        with tempfile.TemporaryFile() as arguments:
+            arguments.write(b"".join(a.encode() + b"\0" for a in options))
+            arguments.flush()
+            arguments.seek(0)
+            try:
+                self.process = subprocess.Popen(
+                    [bwrap, "--info-fd", str(info_write), "--args", str(arguments.fileno()),
+                     *inner],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                    env={"PATH": isolation.ENVIRONMENT["PATH"]},
+                    pass_fds=[info_write, arguments.fileno()], start_new_session=True)
+            finally:
+                os.close(info_write)
+        self.inner_pid = self._child_pid(info_read, deadline)
+
+    def _start_unsandboxed(self, view):
+        python = worker_view.python_installation()[1]
+        sites = sorted({str(p.parent) for p in worker_view.allowed_packages().values()})
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "grader.pipeline.worker"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            cwd=self.workdir.name, env=env, start_new_session=True,
-            preexec_fn=_apply_limits(limits.memory_bytes),
-        )
-        self.messages = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-        try:
-            protocol.send(self.process.stdin, dict(job, type="job"))
-        except (BrokenPipeError, OSError):
-            pass
+            isolation.worker_argv(python, view, sites), stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=view,
+            env=dict(isolation.ENVIRONMENT, HOME=str(view)), start_new_session=True,
+            preexec_fn=_unsafe_preexec(self.limits.memory_bytes))
 
-    def _read(self):
+    @staticmethod
+    def _child_pid(info_read, deadline):
+        """bwrap's --info-fd JSON names the sandbox's init process; read it, bounded."""
+        data = b""
         try:
-            while (message := protocol.receive(self.process.stdout)) is not None:
-                self.messages.put(message)
-        except (protocol.ProtocolError, OSError, ValueError):
-            pass
-        self.messages.put(None)
-
-    def next_message(self, timeout):
-        """The next message; ("timeout", None) or ("died", None) when none came."""
+            while b"}" not in data and len(data) < 4096:
+                ready, _, _ = select.select([info_read], [], [], max(0.0, deadline - time.monotonic()))
+                chunk = os.read(info_read, 4096) if ready else b""
+                if not chunk:
+                    break
+                data += chunk
+        finally:
+            os.close(info_read)
         try:
-            message = self.messages.get(timeout=timeout)
-        except queue.Empty:
-            return "timeout", None
-        return ("died", None) if message is None else ("ok", message)
+            return int(json.loads(data[:data.index(b"}") + 1])["child-pid"])
+        except (ValueError, KeyError):
+            return None
 
-    def load(self):
+    def _write(self, parts, deadline):
+        """Write frames, giving up at ``deadline``; False when they did not all go."""
+        data = memoryview(protocol.joined(parts))
+        while data:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            _, ready, _ = select.select([], [self.outbox], [], remaining)
+            if not ready:
+                continue
+            try:
+                data = data[os.write(self.outbox, data[:1 << 20]):]
+            except BlockingIOError:
+                continue
+            except OSError:
+                return False
+        return True
+
+    def next_message(self, deadline):
+        """("ok", message), ("timeout", None) at ``deadline``, or ("died", None)."""
+        while True:
+            try:
+                message = self.reader.message()
+            except protocol.ProtocolError:
+                return "died", None  # out of step: nothing more from it can be trusted
+            if message is not None:
+                return "ok", message
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return "timeout", None
+            ready, _, _ = select.select([self.inbox], [], [], remaining)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(self.inbox, min(self.reader.wanted(), 1 << 20))
+            except BlockingIOError:
+                continue
+            except OSError:
+                chunk = b""
+            if not chunk:
+                return "died", None
+            self.reader.feed(chunk)
+
+    def load(self, deadline):
         """Wait until the notebook's code has run. Returns (status, cell, cell_errors):
         status "ready", "timeout" or "died"; cell is the one running when it stopped."""
         current, errors = None, {}
+        deadline = min(deadline, time.monotonic() + self.limits.load_seconds)
         while True:
-            status, message = self.next_message(self.limits.load_seconds)
+            status, message = self.next_message(deadline)
             if status != "ok":
                 return status, current, errors
             header, _ = message
-            if header.get("type") == "loading":
-                current = header.get("cell")
-            elif header.get("type") == "loaded" and header.get("error"):
-                errors[header.get("cell")] = header["error"]
-            elif header.get("type") == "ready":
+            kind, cell = header.get("type"), header.get("cell")
+            if kind == "ready":
                 return "ready", None, errors
+            if type(cell) not in (int, str) or cell not in self.cell_ids:
+                continue  # a frame the student's code forged: about no cell of theirs
+            if kind == "loading":
+                current = cell
+            elif kind == "loaded" and header.get("error"):
+                errors[cell] = protocol.error_from(header["error"])
 
-    def call(self, function, args, model_arg=False):
+    def call(self, function, args, deadline, model_arg=False):
         """("ok", value), ("error", error dict), ("timeout", None) or ("died", None)."""
+        deadline = min(deadline, time.monotonic() + self.limits.call_seconds)
         request = {"type": "call", "function": function, "model_arg": model_arg}
-        try:
-            protocol.send(self.process.stdin, request, args)
-        except (BrokenPipeError, OSError):
-            return "died", None
-        status, message = self.next_message(self.limits.call_seconds)
+        if not self._write(protocol.frames(request, args), deadline):
+            return ("timeout", None) if time.monotonic() >= deadline else ("died", None)
+        status, message = self.next_message(deadline)
         if status != "ok":
             return status, None
         header, values = message
@@ -108,25 +202,34 @@ class Worker:
             return "error", {"type": "ProtocolError", "message": "unexpected message", "where": ""}
         if header.get("status") == "ok" and values:
             return "ok", values[0]
-        return "error", header.get("error") or {"type": "Error", "message": "", "where": ""}
+        return "error", protocol.error_from(header.get("error"))
 
     def stop(self):
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.process.wait()
+        """Kill the sandbox and everything in it; never reads or closes a pipe first."""
+        # Killing the namespace's init makes the kernel kill every process in the
+        # sandbox; bwrap outside reaps it and only then exits, so wait() returning
+        # means nothing of the worker is left. Unsandboxed, its process group is all
+        # there is to kill (children that left it survive: one more reason for the sandbox).
+        if self.process.poll() is None and self.inner_pid is not None:
+            _kill(lambda: os.kill(self.inner_pid, signal.SIGKILL))
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        if self.process.poll() is None:
+            _kill(lambda: os.killpg(self.process.pid, signal.SIGKILL))
+            self.process.wait()
         for stream in (self.process.stdin, self.process.stdout):
             try:
                 stream.close()
             except OSError:
                 pass
-        self.workdir.cleanup()
 
 
 @dataclass
 class Session:
-    """Runs calls against a notebook's code, restarting the worker when needed."""
+    """Runs calls against a notebook's code, restarting the worker when needed, until
+    its ``deadline`` (time.monotonic(); by default now + limits.notebook_seconds)."""
 
     prelude: list
     cells: list  # [(cell_id, source)]
@@ -135,19 +238,47 @@ class Session:
     notes: list = field(default_factory=list)
     cell_errors: dict = field(default_factory=dict)
     worker: Worker = None
+    deadline: float = None
+    expired: bool = False  # the deadline passed: nothing more is run
+    given_up: bool = False  # the notebook's code cannot be loaded: nothing more is tried
+    view: str = None
+
+    def __post_init__(self):
+        ends = time.monotonic() + self.limits.notebook_seconds
+        self.deadline = ends if self.deadline is None else min(self.deadline, ends)
+        if not self.limits.unsafe_no_sandbox:
+            isolation.check()
+
+    def _expire(self):
+        if not self.expired:
+            self.expired = True
+            self.notes.append("grading time for this notebook ran out; the cases after that "
+                              "were not run")
 
     def _start(self):
+        if self.view is None:
+            self.view = str(worker_view.build(self.blocked))
         for _ in range(len(self.cells) + 1):
-            job = {"prelude": self.prelude, "cells": self.cells, "blocked": self.blocked}
-            self.worker = Worker(job, self.limits)
-            status, cell, errors = self.worker.load()
+            if time.monotonic() >= self.deadline:
+                self._expire()
+                return False
+            job = {"prelude": self.prelude, "cells": self.cells,
+                   "blocked": self.blocked if self.limits.unsafe_no_sandbox else []}
+            self.worker = Worker(job, self.limits, self.view, self.deadline)
+            status, cell, errors = self.worker.load(self.deadline)
             if status == "ready":
                 self.cell_errors.update(errors)
                 return True
             self.worker.stop()
             self.worker = None
-            if cell is None:
-                self.notes.append("the grading process could not start")
+            if time.monotonic() >= self.deadline:
+                self._expire()
+                return False
+            if cell not in {i for i, _ in self.cells}:  # None, or a cell id the worker made up
+                self.given_up = True
+                self.notes.append("the grading process could not start" if cell is None else
+                                  f"the notebook's code did not finish loading within "
+                                  f"{self.limits.load_seconds:g} s")
                 return False
             why = ("did not finish within "
                    f"{self.limits.load_seconds:g} s" if status == "timeout" else "ended the grading process")
@@ -156,15 +287,46 @@ class Session:
         return False
 
     def call(self, function, args, model_arg=False):
-        if self.worker is None and not self._start():
+        """("ok", value), ("error", dict), ("timeout", None), ("died", None), or
+        ("expired", None) once the notebook's time is up."""
+        if self.expired:
+            return "expired", None
+        if self.given_up:
             return "died", None
-        status, value = self.worker.call(function, args, model_arg)
+        if self.worker is None and not self._start():
+            return ("expired", None) if self.expired else ("died", None)
+        status, value = self.worker.call(function, args, self.deadline, model_arg)
         if status in ("timeout", "died"):
             self.worker.stop()
             self.worker = None
+            if time.monotonic() >= self.deadline:
+                self._expire()
+                return "expired", None
         return status, value
 
     def close(self):
         if self.worker is not None:
             self.worker.stop()
             self.worker = None
+        if self.view is not None:
+            shutil.rmtree(self.view, ignore_errors=True)
+            self.view = None
+
+
+def verify(limits=None):
+    """Raise isolation.SandboxUnavailable unless a real worker starts, runs a cell and
+    answers a call in the sandbox here: a broken sandbox must stop the run, not zero a class."""
+    limits = limits or Limits()
+    if limits.unsafe_no_sandbox:
+        return
+    isolation.check()
+    session = Session([], [(1, "def ping():\n    return 42\n")], [], limits)
+    try:
+        status, value = session.call("ping", [])
+    finally:
+        session.close()
+    if (status, value) != ("ok", 42):
+        raise isolation.SandboxUnavailable(
+            f"bubblewrap starts, but a worker in it did not answer ({status}: {value}; "
+            f"{'; '.join(session.notes) or 'no note'}); check that the Python installation and "
+            "the packages are readable by an unprivileged user")

@@ -8,6 +8,7 @@ from ..diagnosis.ladders import LADDERS
 from ..diagnosis.notebook_code import strip_magics
 from ..diagnosis.probes import diagnose
 from ..diagnosis.tasks import TASKS
+from .isolation import UNSAFE_NOTE
 from .sandbox import Limits, Session
 from .worker import INPUT_CHANGED
 
@@ -35,6 +36,8 @@ def _verdict(task, case, status, value, limits):
     if status == "timeout":
         return Verdict(case, False, [f"did not finish within {limits.call_seconds:g} s "
                                      "(an endless loop, a sleep, or very slow code?)"])
+    if status == "expired":
+        return Verdict(case, False, ["not run: the grading time for this notebook ran out"])
     return Verdict(case, False, ["your code ended the grading process (os._exit, a crash, or "
                                  "more memory than the limit allows)"])
 
@@ -91,12 +94,18 @@ def grade_task(session, task, seed):
     return verdicts
 
 
-def grade_notebook(prelude, cells, tasks, seed, limits=None):
-    """Run ``tasks`` against the student's ``cells``; returns a NotebookResult."""
+def grade_notebook(prelude, cells, tasks, seed, limits=None, deadline=None):
+    """Run ``tasks`` against the student's ``cells``; returns a NotebookResult.
+
+    Everything ends by ``deadline`` (a time.monotonic() value, say the student's),
+    and by limits.notebook_seconds from now."""
     limits = limits or Limits()
     blocked = sorted({m for t in tasks for m in TASKS[t].blocked})
-    session = Session(prelude, [(i, strip_magics(s)) for i, s in cells], blocked, limits)
+    session = Session(prelude, [(i, strip_magics(s)) for i, s in cells], blocked, limits,
+                      deadline=deadline)
     result = NotebookResult()
+    if limits.unsafe_no_sandbox:
+        result.notes.append(UNSAFE_NOTE)
     try:
         for task in tasks:
             result.verdicts[task] = grade_task(session, task, seed)

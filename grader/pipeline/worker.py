@@ -1,15 +1,17 @@
 """The sandboxed side of grading: ``python -m grader.pipeline.worker``.
 
-It runs a student's code and nothing else. The trusted grader starts it with
-CPU-time and memory limits, in its own session, sends it the notebook's code
-and then one call at a time, and gets back plain arrays. The worker never
-judges anything: whatever the student's code patches in here (numpy, conv_lib,
-grader) cannot reach the process that decides the grade.
+It runs a student's code and nothing else. The trusted grader starts it in a
+sandbox (isolation.py), sends it the limits it sets on itself before any student
+code runs, the notebook's code and then one call at a time, and gets back plain
+arrays. The worker never judges anything: whatever the student's code patches in
+here (numpy, conv_lib) cannot reach the process that decides the grade.
 """
 
 import contextlib
 import linecache
 import os
+import resource
+import signal
 import sys
 import types
 import warnings
@@ -45,8 +47,17 @@ class _BlockedModule(types.ModuleType):
 
 
 def block_modules(names):
+    """Switch modules off in memory too: for --unsafe-no-sandbox, where the real files
+    stay readable by path (in the sandbox only the stubs of worker_view exist)."""
     for name in names:
         sys.modules[name] = _BlockedModule(name)
+
+
+def apply_limits(limits):
+    """setrlimit for each {"AS": bytes, "NPROC": count, ...}; inherited by every child."""
+    for name, value in limits.items():
+        resource.setrlimit(getattr(resource, f"RLIMIT_{name}"), (value, value))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large write fails instead of killing
 
 
 def _where(tb):
@@ -75,12 +86,14 @@ def main():
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
+    os.close(devnull)
     sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
 
     message = receive(inbox)
     if message is None:
         return
     job, _ = message
+    apply_limits(job.get("rlimits", {}))
     block_modules(job.get("blocked", []))
     namespace = {"__name__": "__main__"}
     with _calm():
@@ -110,6 +123,9 @@ def main():
                 "type": "NameError", "where": "",
                 "message": f"{name} is not defined: its solution cell is missing or renamed"}})
             continue
+        # Decoded arrays are read-only views of the message; a caller's arrays are writable,
+        # so the student gets copies, and changing one is reported as such, not as a crash.
+        args = inputs.snapshot(args)
         if request.get("model_arg") and args and isinstance(args[0], dict):
             args = [types.SimpleNamespace(**args[0]), *args[1:]]
         before = inputs.snapshot(args)

@@ -1,0 +1,124 @@
+"""The sandbox a worker runs in: bubblewrap (Debian's ``bubblewrap``, Flatpak's sandbox).
+
+Inside, the worker sees a read-only Python installation, the allowed packages,
+its session's view (see worker_view) and an empty size-capped /tmp, nothing
+else of the machine: new PID, network, IPC, UTS, cgroup and mount namespaces,
+no capabilities, a new session (no terminal to push keystrokes into), and it
+dies with the grading process. Why bubblewrap and not Landlock or unshare:
+docs/security.md.
+
+Run as root, the grader starts bubblewrap without a user namespace and drops
+to a dedicated unprivileged uid with ``setpriv`` before any worker code runs:
+a root-run ``bwrap --unshare-user`` maps the sandbox's uid to root outside, and
+the kernel then exempts it from RLIMIT_NPROC (measured: a fork flood went
+through). Run as any other user, bubblewrap maps the sandbox to that user.
+"""
+
+import functools
+import os
+import shutil
+import subprocess
+
+from .worker_view import allowed_packages, python_installation
+
+VIEW = "/sandbox/lib"  # the session's view: grader (worker only) and the filtered conv_lib
+SITE = "/sandbox/site"  # the allowed third-party packages
+HOME = "/tmp"  # the private, size-capped tmpfs; also the working directory
+UID_BASE = 0x10000000  # sandbox uids: UID_BASE + pid of the grading process, owned by nobody
+ENVIRONMENT = {
+    "PATH": "/usr/bin:/bin", "HOME": HOME, "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
+    "MPLCONFIGDIR": f"{HOME}/matplotlib",
+    # One BLAS thread each: --jobs decides the parallelism, and the address-space
+    # limit must not be eaten by thread stacks.
+    "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+}
+UNSAFE_NOTE = ("Graded WITHOUT the sandbox (--unsafe-no-sandbox): student code ran with the "
+               "grader's rights on this machine, so these grades carry no fairness guarantee.")
+UNSAFE_FLAG = "--unsafe-no-sandbox"
+
+
+class SandboxUnavailable(RuntimeError):
+    pass
+
+
+def worker_argv(python, view, site_dirs):
+    """The interpreter command that runs ``grader.pipeline.worker`` from ``view``.
+
+    -I -S: no environment variables, no user or site directories, no .pth files;
+    the import path is exactly the standard library, the view and ``site_dirs``."""
+    path = [str(view), *map(str, site_dirs)]
+    boot = (f"import sys; sys.path[:0] = {path!r}; "
+            "from grader.pipeline.worker import main; main()")
+    return [str(python), "-I", "-S", "-B", "-c", boot]
+
+
+def _directories(path):
+    """--dir arguments creating every parent of ``path``, world-readable."""
+    args, current = [], "/"
+    for part in path.strip("/").split("/")[:-1]:
+        current = os.path.join(current, part)
+        if current not in ("/usr", "/tmp"):
+            args += ["--perms", "0755", "--dir", current]
+    return args
+
+
+def command(view, tmp_bytes):
+    """The bwrap command line running the worker of a session whose view is ``view``."""
+    prefix, python = python_installation()
+    args = ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+            "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+            "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin",
+            "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+            "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
+            "--proc", "/proc", "--dev", "/dev",
+            "--perms", "01777", "--size", str(tmp_bytes), "--tmpfs", HOME]
+    if not str(prefix).startswith("/usr/"):
+        args += _directories(str(prefix)) + ["--ro-bind", str(prefix), str(prefix)]
+    args += ["--perms", "0755", "--dir", "/sandbox", "--ro-bind", str(view), VIEW,
+             "--perms", "0755", "--dir", SITE]
+    for name, path in sorted(allowed_packages().items()):
+        args += ["--ro-bind", str(path), f"{SITE}/{name}"]
+    # Nothing the sandbox could write to outlives it: the root and /dev are read-only.
+    args += ["--remount-ro", "/", "--remount-ro", "/dev", "--chdir", HOME, "--clearenv"]
+    for key, value in ENVIRONMENT.items():
+        args += ["--setenv", key, value]
+    inner = worker_argv(python, VIEW, [SITE])
+    if os.geteuid() == 0:
+        uid = str(UID_BASE + os.getpid())
+        args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+                 "--cap-add", "CAP_SETPCAP", "--", "setpriv", "--reuid", uid, "--regid", uid,
+                 "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--", *inner]
+    else:
+        args += ["--unshare-user", "--disable-userns", "--uid", "65534", "--gid", "65534",
+                 "--cap-drop", "ALL", "--", *inner]
+    return args
+
+
+@functools.cache
+def check():
+    """Raise SandboxUnavailable, saying what to do, unless a sandbox starts here."""
+    if shutil.which("bwrap") is None:
+        raise SandboxUnavailable(
+            "bubblewrap (bwrap) is not installed, and the grader does not run student code "
+            "outside a sandbox. Install it (Debian/Ubuntu: apt-get install bubblewrap; Fedora: "
+            f"dnf install bubblewrap), or pass {UNSAFE_FLAG} to grade anyway without any "
+            "protection from hostile submissions.")
+    if os.geteuid() == 0 and shutil.which("setpriv") is None:
+        raise SandboxUnavailable("setpriv (util-linux) is missing: as root the grader needs it "
+                                 "to run student code as an unprivileged user")
+    probe = ["bwrap", "--unshare-pid", "--unshare-net", "--die-with-parent", "--ro-bind", "/usr",
+             "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
+             "--symlink", "usr/lib64", "/lib64", "--proc", "/proc", "--dev", "/dev"]
+    if os.geteuid() != 0:
+        probe += ["--unshare-user"]
+    try:
+        done = subprocess.run([*probe, "true"], capture_output=True, text=True, timeout=30,
+                              env={"PATH": ENVIRONMENT["PATH"]})
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise SandboxUnavailable(f"bubblewrap could not start: {error}") from error
+    if done.returncode != 0:
+        raise SandboxUnavailable(
+            f"bubblewrap is installed but cannot create a sandbox here ({done.stderr.strip()}); "
+            "user or PID namespaces may be disabled (sysctl kernel.unprivileged_userns_clone, "
+            "or a container without them). Fix that, or pass "
+            f"{UNSAFE_FLAG} to grade without protection.")

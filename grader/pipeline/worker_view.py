@@ -1,0 +1,127 @@
+"""What a worker's Python can import: a per-session folder holding the worker's own
+code and a copy of ``conv_lib`` in which every module the task forbids is a stub.
+
+The stubs are what the sandbox mounts in place of the real files, so no import
+trick inside the worker (deleting ``sys.modules`` entries, ``importlib.reload``,
+reading the source by path) can bring a forbidden layer back: it is not there.
+Third-party packages come from :func:`allowed_packages`: numpy, matplotlib and
+what they need, and nothing else of the grader's environment (no scipy, no nbgrader).
+"""
+
+import ast
+import functools
+import importlib.metadata
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import conv_lib
+
+from .. import diagnosis
+
+PACKAGES = ("numpy", "matplotlib", "tqdm")  # what conv_lib needs; all student code may import
+# The worker's own code, as package-relative paths: enough to run
+# ``grader.pipeline.worker`` and nothing of the judge, the cases or the reference.
+WORKER_FILES = ("__init__.py", "pipeline/__init__.py", "pipeline/worker.py", "pipeline/protocol.py",
+                "diagnosis/__init__.py", "diagnosis/opaque.py", "diagnosis/inputs.py",
+                "diagnosis/tracebacks.py")
+GRADER = Path(diagnosis.__file__).resolve().parent.parent
+CONV_LIB = Path(conv_lib.__file__).resolve().parent
+
+STUB = '''"""{module} is not available while this task is graded: the task is to write it yourself."""
+
+
+class ForbiddenCall(Exception):
+    pass
+
+
+def __getattr__(name):
+    if name.startswith("__"):
+        raise AttributeError(name)
+
+    def refuse(*args, **kwargs):
+        raise ForbiddenCall("{module}." + name + " is not available while this task is graded: "
+                            "the task is to write it yourself")
+
+    return refuse
+'''
+
+
+def _relative_imports(path):
+    """The sibling modules ``path`` imports with ``from .x import ...``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {node.module.split(".")[0] for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module}
+
+
+def conv_lib_modules(blocked):
+    """{module name: "copy" or "stub"} for conv_lib under the ``blocked`` module names.
+
+    A module that imports a forbidden one is a stub too (it could only hand the
+    forbidden layer back); a private helper that no copied module uses is left out.
+    """
+    names = {p.stem for p in CONV_LIB.glob("*.py")} - {"__init__"}
+    imports = {n: _relative_imports(CONV_LIB / f"{n}.py") for n in names | {"__init__"}}
+    stubbed = {n for n in names if f"conv_lib.{n}" in blocked}
+    while tainted := {n for n in names - stubbed if imports[n] & stubbed}:
+        stubbed |= tainted
+    kept = {n for n in names - stubbed if not n.startswith("_")} | {"__init__"}
+    while needed := {n for n in names - stubbed - kept if any(n in imports[k] for k in kept)}:
+        kept |= needed
+    return {**dict.fromkeys(kept, "copy"), **dict.fromkeys(stubbed, "stub")}
+
+
+def build(blocked):
+    """A new folder with ``grader`` (the worker only) and the filtered ``conv_lib``;
+    the caller removes it (``shutil.rmtree``) when the session ends."""
+    root = Path(tempfile.mkdtemp(prefix="grader-view-"))
+    root.chmod(0o755)  # the sandbox's unprivileged user reads it
+    for relative in WORKER_FILES:
+        target = root / "grader" / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(GRADER / relative, target)
+    (root / "conv_lib").mkdir()
+    for name, how in conv_lib_modules(set(blocked)).items():
+        target = root / "conv_lib" / f"{name}.py"
+        if how == "copy":
+            shutil.copyfile(CONV_LIB / f"{name}.py", target)
+        else:
+            target.write_text(STUB.format(module=f"conv_lib.{name}"), encoding="utf-8")
+    for path in root.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return root
+
+
+@functools.cache
+def allowed_packages():
+    """{top-level name: Path} of the files PACKAGES and their requirements install."""
+    from packaging.requirements import Requirement  # matplotlib's own dependency
+
+    entries, pending, seen = {}, list(PACKAGES), set()
+    while pending:
+        name = pending.pop()
+        try:
+            dist = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue  # an optional requirement that is not installed
+        if dist.metadata["Name"].lower() in seen:
+            continue
+        seen.add(dist.metadata["Name"].lower())
+        for text in dist.requires or ():
+            requirement = Requirement(text)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                pending.append(requirement.name)
+        for file in dist.files or ():
+            top = file.parts[0]
+            if top in ("..", "__pycache__") or top.endswith(".pth"):
+                continue
+            path = Path(dist.locate_file(top))
+            if path.exists():
+                entries[top] = path
+    return entries
+
+
+def python_installation():
+    """The folder holding the interpreter and its standard library, and the interpreter."""
+    return Path(sys.base_prefix).resolve(), Path(sys._base_executable).resolve()

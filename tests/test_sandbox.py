@@ -1,0 +1,285 @@
+"""The sandbox itself: what a worker can see and do, the bounded protocol reader,
+the filtered conv_lib, the refusal without bubblewrap, and the output hygiene.
+
+test_hostile.py grades whole attacking submissions; these tests look at one
+property each, in one sandbox started once for the module.
+"""
+
+import io
+import json
+import os
+import struct
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.__main__ import main
+from grader.pipeline import autograde, isolation, protocol, worker_view
+from grader.pipeline.sandbox import Limits, Session
+from grader.pipeline.submissions import collect
+
+from .conftest import sandbox_processes
+
+PROBE = r'''
+import os, socket, resource, sys
+
+def _try(action):
+    try:
+        action()
+        return "allowed"
+    except BaseException as error:
+        return type(error).__name__
+
+def _write(path):
+    with open(path, "w") as handle:
+        handle.write("x")
+
+def _import(name):
+    __import__(name)
+
+def _target(fd):
+    try:
+        target = os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:  # the listing's own descriptor, closed by now
+        return "closed"
+    return "pipe" if target.startswith("pipe:") else target
+
+def probe(host_paths):
+    facts = {
+        "uid": os.getuid(), "pid": os.getpid(), "ppid": os.getppid(),
+        "processes": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
+        "open_fds": sorted(_target(fd) for fd in os.listdir("/proc/self/fd")),
+        "environment": sorted(os.environ),
+        "cwd": os.getcwd(),
+        "nproc": resource.getrlimit(resource.RLIMIT_NPROC)[0],
+        "fsize": resource.getrlimit(resource.RLIMIT_FSIZE)[0],
+        "address_space": resource.getrlimit(resource.RLIMIT_AS)[0],
+        "capabilities": open("/proc/self/status").read().split("CapEff:")[1].split()[0],
+        "network": _try(lambda: socket.create_connection(("127.0.0.1", 22), timeout=1)),
+        "write_tmp": _try(lambda: _write("/tmp/mine")),
+        "write_root": _try(lambda: _write("/planted")),
+        "write_dev": _try(lambda: _write("/dev/planted")),
+        "write_site": _try(lambda: _write(os.path.join(os.path.dirname(os.path.dirname(
+            __import__("numpy").__file__)), "planted.pth"))),
+        "write_python": _try(lambda: _write(os.path.join(sys.base_prefix, "planted.pth"))),
+        "import_scipy": _try(lambda: _import("scipy")),
+        "import_nbgrader": _try(lambda: _import("nbgrader")),
+        "import_judge": _try(lambda: _import("grader.diagnosis.judge")),
+        "import_tap_columns": _try(lambda: _import("conv_lib._tap_columns")),
+        "fast_layer": _try(lambda: __import__("conv_lib").conv_forward_fast(1, 2, 3, 4)),
+        "visible_host_paths": [p for p in host_paths if os.path.exists(p)],
+    }
+    return facts
+'''
+
+
+@pytest.fixture(scope="module")
+def facts(tmp_path_factory):
+    marker = tmp_path_factory.mktemp("host") / "secret.txt"
+    marker.write_text("host file")
+    host_paths = [str(marker), str(Path(autograde.__file__).resolve()), "/work", "/home",
+                  "/etc/passwd", str(Path(sys.prefix) / "bin")]
+    os.environ["GRADER_HOST_SECRET"] = "do-not-leak"
+    try:
+        session = Session([], [(1, PROBE)], ["conv_lib.conv", "conv_lib.im2col"], Limits())
+        status, value = session.call("probe", [host_paths])
+        session.close()
+    finally:
+        del os.environ["GRADER_HOST_SECRET"]
+    assert status == "ok", value
+    return value
+
+
+def test_the_worker_runs_unprivileged_alone_in_its_own_namespaces(facts):
+    assert facts["uid"] != 0 and facts["uid"] >= isolation.UID_BASE
+    assert facts["capabilities"] == "0000000000000000"
+    assert facts["pid"] == 2 and facts["ppid"] == 1  # a PID namespace of its own
+    assert facts["processes"] == [1, 2]  # sees nothing of the grader or classmates
+    assert facts["network"] != "allowed"
+
+
+def test_the_worker_sees_no_host_file_and_keeps_no_grader_state(facts):
+    assert facts["visible_host_paths"] == []
+    assert "GRADER_HOST_SECRET" not in facts["environment"]
+    assert set(facts["environment"]) <= {*isolation.ENVIRONMENT, "PWD"}  # PWD: bwrap --chdir
+    # The two protocol pipes; everything else is /dev/null (stdin, stdout, stderr).
+    assert facts["open_fds"].count("pipe") == 2
+    assert set(facts["open_fds"]) <= {"pipe", "/dev/null", "closed"}
+
+
+def test_only_its_private_tmp_is_writable_and_everything_is_capped(facts):
+    assert facts["write_tmp"] == "allowed" and facts["cwd"] == isolation.HOME
+    for place in ("write_root", "write_dev", "write_site", "write_python"):
+        assert facts[place] != "allowed", place
+    limits = Limits()
+    assert (facts["nproc"], facts["fsize"], facts["address_space"]) == (
+        limits.processes, limits.file_bytes, limits.memory_bytes)
+
+
+def test_only_the_allowed_packages_are_there_and_forbidden_layers_refuse(facts):
+    assert facts["import_scipy"] == facts["import_nbgrader"] == "ModuleNotFoundError"
+    assert facts["import_judge"] == "ModuleNotFoundError"
+    assert facts["import_tap_columns"] == "ModuleNotFoundError"  # only the fast conv used it
+    assert facts["fast_layer"] == "ForbiddenCall"
+
+
+def test_each_task_view_stubs_what_it_forbids_and_keeps_what_it_needs():
+    naive = worker_view.conv_lib_modules({"conv_lib.conv", "conv_lib.pool", "conv_lib.im2col"})
+    assert naive["conv"] == naive["pool"] == naive["im2col"] == "stub"
+    assert naive["layer_utils"] == "stub"  # it imports the fast layers: a way back to them
+    assert "_tap_columns" not in naive and naive["layers"] == "copy"
+    convnet = worker_view.conv_lib_modules({"conv_lib.cnn", "conv_lib.solver"})
+    assert convnet["cnn"] == convnet["solver"] == "stub"
+    assert convnet["conv"] == convnet["layer_utils"] == convnet["_tap_columns"] == "copy"
+
+
+def _frame(data):
+    return struct.pack("<Q", len(data)) + data
+
+
+def _message(header, blobs=()):
+    return b"".join(map(_frame, [json.dumps(dict(header, blobs=len(blobs))).encode(), *blobs]))
+
+
+def _npy(array):
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def _read(data):
+    reader = protocol.MessageReader()
+    reader.feed(data)
+    return reader.message()
+
+
+def test_a_blob_referenced_many_times_is_decoded_once():
+    blob = _npy(np.arange(1_000_000, dtype=np.float64))  # 8 MB
+    header = {"type": "result", "values": [{"kind": "list",
+                                            "items": [{"kind": "array", "blob": 0}] * 1000}]}
+    start = time.perf_counter()
+    _, (items,) = _read(_message(header, [blob]))
+    assert time.perf_counter() - start < 5
+    assert len(items) == 1000 and all(item is items[0] for item in items)
+    assert not items[0].flags.writeable and items[0][-1] == 999_999
+
+
+@pytest.mark.parametrize("name, data", [
+    ("oversized frame", struct.pack("<Q", protocol.MAX_MESSAGE + 1)),
+    ("oversized header", struct.pack("<Q", protocol.MAX_HEADER + 1)),
+    ("deep nesting", _frame(b'{"blobs": 0, "values": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}")),
+    ("nested values", _message({"values": [{"kind": "list", "items": [{"kind": "list", "items": [
+        {"kind": "list", "items": [{"kind": "list", "items": [{"kind": "list", "items": [
+            {"kind": "list", "items": []}]}]}]}]}]}]})),
+    ("too many blobs", _message({"values": []}, [b""] * (protocol.MAX_BLOBS + 1))),
+    ("lying array header", _message({"values": [{"kind": "array", "blob": 0}]},
+                                    [_npy(np.zeros(10))[:-40]])),
+    ("object array", _message({"values": [{"kind": "array", "blob": 0}]},
+                              [_npy(np.zeros(3)).replace(b"'<f8'", b"'|O' ")])),
+    ("missing blob", _message({"values": [{"kind": "array", "blob": 3}]})),
+    ("not JSON", _frame(b"{x}")),
+])
+def test_the_reader_refuses_what_is_out_of_bounds(name, data):
+    with pytest.raises(protocol.ProtocolError):
+        _read(data)
+
+
+def test_a_message_in_pieces_waits_for_its_last_byte():
+    data = _message({"type": "result", "values": [{"kind": "array", "blob": 0}]},
+                    [_npy(np.ones(3))])
+    reader = protocol.MessageReader()
+    for index in range(len(data) - 1):
+        reader.feed(data[index:index + 1])
+        assert reader.message() is None
+    reader.feed(data[-1:])
+    assert reader.message()[1][0].tolist() == [1.0, 1.0, 1.0]
+
+
+def test_without_bubblewrap_grading_is_refused_with_a_clear_message(monkeypatch, tmp_path,
+                                                                     capsys):
+    monkeypatch.setattr(isolation.shutil, "which", lambda name: None)
+    isolation.check.cache_clear()
+    try:
+        with pytest.raises(isolation.SandboxUnavailable, match="bubblewrap.*--unsafe-no-sandbox"):
+            autograde.autograde(tmp_path, tmp_path / "out", use_nbgrader=False, progress=False)
+        assert not (tmp_path / "out").exists()  # refused before anything was written
+        assert main(["autograde", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+        assert "apt-get install bubblewrap" in capsys.readouterr().err
+    finally:
+        isolation.check.cache_clear()
+
+
+def test_unsafe_mode_still_grades_and_says_so():
+    limits = Limits(unsafe_no_sandbox=True)
+    session = Session([], [(1, "def f(x):\n    return x * 2\n")], [], limits)
+    try:
+        assert session.call("f", [np.ones(2)])[1].tolist() == [2.0, 2.0]
+    finally:
+        session.close()
+    result = autograde.StudentResult("ada", rows=[["ada", "a", "n", "test_x", 1.0, 1.0, "graded"]],
+                                     unsandboxed=True)
+    assert "UNSAFE" in autograde.summary([result])
+    assert isolation.UNSAFE_NOTE in autograde._run_notes(limits)
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised():
+    for risky in ("=1+1", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx"):
+        assert autograde.csv_cell(risky) == "'" + risky
+    assert autograde.csv_cell("ada") == "ada" and autograde.csv_cell(-1.5) == -1.5
+
+
+def test_outputs_are_replaced_whole(tmp_path):
+    target = tmp_path / "grades.csv"
+    autograde.write_atomically(target, "first")
+    autograde.write_atomically(target, "second")
+    assert target.read_text() == "second" and os.listdir(tmp_path) == ["grades.csv"]
+
+
+def test_collection_copies_regular_files_and_refuses_links_and_fifos(tmp_path):
+    submitted = tmp_path / "submitted"
+    (submitted / "ada" / "03_pooling").mkdir(parents=True)
+    (submitted / "ada" / "03_pooling" / "pooling.ipynb").write_text("{}")
+    (submitted / "bob" / "03_pooling").mkdir(parents=True)
+    os.symlink("/etc/passwd", submitted / "bob" / "03_pooling" / "pooling.ipynb")
+    (submitted / "cy" / "03_pooling").mkdir(parents=True)
+    os.mkfifo(submitted / "cy" / "03_pooling" / "pooling.ipynb")
+    os.symlink(submitted / "ada", submitted / "dee")
+    works = {w.student: w for w in collect(submitted, scratch=tmp_path / "scratch")}
+    key = ("03_pooling", "pooling")
+    assert works["ada"].notebooks[key].read_text() == "{}"
+    assert tmp_path / "scratch" in works["ada"].notebooks[key].parents
+    assert "symbolic link" in works["bob"].refusal(*key) and key not in works["bob"].notebooks
+    assert "FIFO" in works["cy"].refusal(*key)
+    assert "symbolic link" in works["dee"].refusal(*key) and not works["dee"].notebooks
+
+
+def test_everything_a_worker_started_dies_with_its_sandbox():
+    daemon = ("import os, time\n"
+              "if os.fork() == 0:\n"
+              "    os.setsid()\n"
+              "    time.sleep(1000)\n"
+              "def alive():\n"
+              "    return len([p for p in os.listdir('/proc') if p.isdigit()])\n")
+    session = Session([], [(1, daemon)], [], Limits())
+    try:
+        assert session.call("alive", []) == ("ok", 3)  # init, the worker, the daemon
+        assert len(sandbox_processes()) >= 2  # seen from outside too: the check can fail
+    finally:
+        session.close()
+    assert sandbox_processes() == []
+
+
+def test_a_spent_student_deadline_runs_nothing_more():
+    from grader.pipeline import trusted
+
+    start = time.monotonic()
+    result = trusted.grade_notebook([], [(1, "def max_pool_forward_naive(x, p):\n    return x\n")],
+                                    ["max_pool_forward"], seed=1, deadline=time.monotonic())
+    assert time.monotonic() - start < 2
+    verdicts = result.verdicts["max_pool_forward"]
+    assert verdicts and all(v.problems == ["not run: the grading time for this notebook ran out"]
+                            for v in verdicts)
+    assert any("grading time for this notebook ran out" in note for note in result.notes)
