@@ -1,26 +1,30 @@
 """The instructor's command: ``python -m grader`` (also installed as ``conv-grader``).
 
-  release                         regenerate notebooks/ from solutions/
+  release                         regenerate the release from the source notebooks and
+                                  register every assignment in the gradebook
   autograde SUBMISSIONS --out OUT grade a class (nbgrader layout, or --assignment
                                   with a flat folder or an LMS zip of notebooks)
   export --format gradescope DIR  grade one student's notebooks into results.json
   demo                            grade the bundled sample class in examples/
+
+The course is the one nbgrader uses from the working directory (its nbgrader_config.py),
+or the folder given with --course DIR.
 """
 
 import argparse
 import os
 import re
-import secrets
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from .pipeline.course import EXAMPLES, REPO, environment_path
+from .pipeline.course import EXAMPLES, REPO, CourseError, environment_path
 
 
 def _autograde(args):
     from .pipeline.autograde import autograde, summary
+    from .pipeline.seeds import SECRET_FILE
     from .pipeline.submissions import SubmissionError
 
     started = time.perf_counter()
@@ -29,39 +33,52 @@ def _autograde(args):
         results, seed = autograde(args.submissions, args.out, jobs=jobs, db_url=args.db,
                                   seed=args.seed, assignment=args.assignment,
                                   progress=not args.no_progress)
-    except SubmissionError as error:  # nothing could be graded: say why, exit non-zero
+    except (SubmissionError, CourseError) as error:  # nothing could be graded: say why
         print(f"autograde: {error}", file=sys.stderr)
         return 2
     print(summary(results))
     for result in results:
         for warning in result.warnings:
             print(f"warning: {warning}")
+    source = (f"seed {seed}; pass --seed {seed} to reproduce" if args.seed is not None else
+              f"from the course secret in {SECRET_FILE}, the same on every regrade")
     print(f"\n{len(results)} students graded in {time.perf_counter() - started:.1f} s "
-          f"(hidden cases seed {seed}; pass --seed {seed} to reproduce)")
+          f"(hidden cases {source})")
     print(f"grades: {Path(args.out) / 'grades.csv'}\nfeedback: {Path(args.out) / 'feedback'}/")
     return 0
 
 
 def _export(args):
-    from .pipeline import gradescope
+    from .pipeline import course, gradescope
     from .pipeline.autograde import grade_student
-    from .pipeline.course import SOURCE
+    from .pipeline.seeds import course_secret
     from .pipeline.submissions import StudentWork
 
     folder = Path(args.submission)
     if not folder.is_dir():
         print(f"export: SUBMISSION must be a folder of notebooks, got {folder}", file=sys.stderr)
         return 2
-    course_notebooks = {p.stem: p.parent.name for p in SOURCE.glob("*/*.ipynb")}
-    work = StudentWork(args.student)
-    for path in sorted(folder.rglob("*.ipynb")):
-        if path.stem in course_notebooks:
-            work.notebooks[(course_notebooks[path.stem], path.stem)] = path
-    graded = sorted({a for a, _ in work.notebooks}) or sorted(set(course_notebooks.values()))
-    # Without --seed the hidden cases are fresh for every run, as in autograde.
-    seed = args.seed if args.seed is not None else secrets.randbits(32)
+    course_dir = course.current()
+    try:
+        matched, messages = gradescope.match_upload(folder, course_dir, args.assignment)
+    except CourseError as error:
+        print(f"export: {error}", file=sys.stderr)
+        return 2
+    student = (gradescope.student_from_metadata(args.metadata) if args.metadata else None) \
+        or args.student
+    work = StudentWork(student)
+    work.notebooks.update(matched)
+    graded = [args.assignment] if args.assignment else sorted({a for a, _ in matched})
+    if not graded:  # no assignment named and none recognised: nothing to grade against
+        graded, messages = [], messages + ["Your upload holds no notebook of this course, so it "
+                                           "scores 0. Upload the notebook you worked in."]
+    elif not any(a == graded[0] for a, _ in matched):
+        messages.append(gradescope.missing_message(
+            graded[0], course_dir.notebook_paths(graded[0])))
+    seed = args.seed if args.seed is not None else course_secret(course_dir.root)
     result = grade_student(work, None, seed, None, graded)
-    gradescope.write(result, args.out, visibility=args.visibility, seed=seed)
+    gradescope.write(result, args.out, visibility=args.visibility, messages=messages,
+                     seed=args.seed)
     print(f"wrote {args.out}: {sum(float(r[4] or 0) for r in result.rows):g} points")
     return 0
 
@@ -70,6 +87,9 @@ def _demo(args):
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="grader-demo-"))
     print(f"Grading the sample class in {EXAMPLES.relative_to(REPO)}/ "
           f"(one full-marks notebook set, three with typical mistakes, one empty):\n")
+    from .pipeline import course
+
+    course.use(REPO)
     demo_args = argparse.Namespace(submissions=EXAMPLES, out=out, jobs=args.jobs, db=None,
                                    seed=args.seed, assignment=None, no_progress=args.no_progress)
     code = _autograde(demo_args)
@@ -82,14 +102,15 @@ def _demo(args):
 
 
 def _release(args):
-    from .pipeline.course import WorkWouldBeLost, release
+    from .pipeline.course import WorkWouldBeLost, current, release
 
     try:
         destination = release(args.out, force=args.force)
-    except WorkWouldBeLost as error:
+    except (WorkWouldBeLost, CourseError) as error:
         print(f"release stopped: {error}", file=sys.stderr)
         return 1
-    print(f"released the student notebooks into {destination}")
+    print(f"released the student notebooks into {destination} and registered "
+          f"{', '.join(current().assignments())} in the gradebook {current().db_url}")
     return 0
 
 
@@ -98,31 +119,43 @@ def build_parser():
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog=__doc__.split("\n", 2)[2])
     commands = parser.add_subparsers(dest="command", required=True)
+    where = argparse.ArgumentParser(add_help=False)
+    where.add_argument("--course", default=None, metavar="DIR",
+                       help="the nbgrader course directory (default: nbgrader's, from here)")
 
-    release = commands.add_parser("release", help="regenerate notebooks/ from solutions/")
-    release.add_argument("--out", default=str(REPO / "notebooks"), help="where the release goes")
+    release = commands.add_parser("release", parents=[where], help="regenerate the release and "
+                                  "register the assignments in the gradebook")
+    release.add_argument("--out", default=None,
+                         help="where the release goes (default: the course's release folder)")
     release.add_argument("--force", action="store_true",
                          help="replace notebooks there even if they hold someone's work")
     release.set_defaults(run=_release)
 
-    grade = commands.add_parser("autograde", help="grade a whole class")
+    grade = commands.add_parser("autograde", parents=[where], help="grade a whole class")
     grade.add_argument("submissions", help="SUBMISSIONS folder (or zip with --assignment)")
     grade.add_argument("--out", required=True, help="where grades.csv and feedback/ go")
     grade.add_argument("--jobs", type=int, nargs="?", default=1, const=0,
                        help="students graded in parallel; --jobs alone or 0: one per core")
-    grade.add_argument("--db", default=None, help="gradebook SQLAlchemy URL "
-                       "(default: sqlite in OUT/gradebook.db)")
-    grade.add_argument("--seed", type=int, default=None, help="seed of the hidden cases")
+    grade.add_argument("--db", default=None, help="gradebook SQLAlchemy URL (default: the "
+                       "course's when grading its submitted/ folder, else OUT/gradebook.db)")
+    grade.add_argument("--seed", type=int, default=None,
+                       help="seed of the hidden cases (default: from the course secret)")
     grade.add_argument("--assignment", default=None, help="grade only this assignment")
     grade.add_argument("--no-progress", action="store_true", help="no progress bar")
     grade.set_defaults(run=_autograde)
 
-    export = commands.add_parser("export", help="grade one student for another platform")
+    export = commands.add_parser("export", parents=[where],
+                                 help="grade one student for another platform")
     export.add_argument("submission", help="folder holding one student's notebooks")
     export.add_argument("--format", choices=["gradescope"], required=True)
     export.add_argument("--out", default="results.json")
+    export.add_argument("--assignment", default=None,
+                        help="the assignment this upload is for (default: recognised from it)")
     export.add_argument("--student", default="student")
-    export.add_argument("--seed", type=int, default=None)
+    export.add_argument("--metadata", default=None,
+                        help="Gradescope's submission_metadata.json: the student id comes from it")
+    export.add_argument("--seed", type=int, default=None,
+                        help="seed of the hidden cases (default: from the course secret)")
     export.add_argument("--visibility", default="visible",
                         choices=["hidden", "after_due_date", "after_published", "visible"])
     export.set_defaults(run=_export)
@@ -139,6 +172,10 @@ def build_parser():
 def main(argv=None):
     os.environ["PATH"] = environment_path()  # nbgrader runs `alembic` as a subprocess
     args = build_parser().parse_args(argv)
+    if args.command != "demo":  # the demo grades the sample class against this checkout
+        from .pipeline import course
+
+        course.use(args.course)
     return args.run(args)
 
 

@@ -20,4 +20,6 @@ from .diagnosis.checks import (  # noqa: F401 - re-exported for the notebooks
     check_conv_forward_im2col,
     check_convnet_loss,
     grade,
+    score,
+    NotPassingYet,
 )

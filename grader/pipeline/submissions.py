@@ -10,7 +10,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .course import SOURCE
+from .course import current
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9_.@+-]{1,100}$")
 
@@ -26,11 +26,7 @@ class StudentWork:
 
 
 def notebook_names(assignment):
-    folder = SOURCE / assignment
-    if not folder.is_dir():
-        known = sorted(p.name for p in SOURCE.iterdir() if p.is_dir())
-        raise SubmissionError(f"unknown assignment {assignment!r}; the course has {known}")
-    return sorted(p.stem for p in folder.glob("*.ipynb"))
+    return sorted(current().notebook_paths(assignment))
 
 
 def _checked_id(name, where):
