@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -162,7 +163,7 @@ def test_formgrader_lists_the_trusted_scores(workflow):
     env = {**os.environ, "PATH": os.pathsep.join([str(BIN), os.environ["PATH"]]),
            "HOME": str(root), "USER": "instructor"}
     server = subprocess.Popen(
-        [str(BIN / "jupyter"), "server", "--no-browser", "--ServerApp.ip=127.0.0.1",
+        [str(BIN / "jupyter"), "server", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
          f"--ServerApp.port={port}", "--ServerApp.token=t0ken", f"--ServerApp.root_dir={root}"],
         cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -172,7 +173,10 @@ def test_formgrader_lists_the_trusted_scores(workflow):
                 with urllib.request.urlopen(url, timeout=5) as response:
                     listed = json.loads(response.read())
                 break
-            except OSError:
+            except urllib.error.HTTPError:
+                raise
+            except OSError:  # not listening yet
+                assert server.poll() is None, "the Jupyter server stopped"
                 time.sleep(0.5)
         else:
             pytest.fail("the Jupyter server with formgrader did not answer")
