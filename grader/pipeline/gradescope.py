@@ -15,12 +15,13 @@ def _grade_ids(notebook):
 
 
 def match_upload(folder, course_dir, assignment=None):
-    """Which course notebook each uploaded notebook is, judged by its grade ids (file names
-    change: "conv_forward (1).ipynb"). Returns ({(assignment, notebook): path}, [messages])."""
+    """Which course notebook each uploaded notebook is, judged by the grade ids it shares with
+    each (file names change: "conv_forward (1).ipynb"); with ``assignment``, notebooks of
+    other assignments are set aside. Returns ({(assignment, notebook): path}, [messages])."""
     import nbformat
 
     course = {}
-    for name in ([assignment] if assignment else course_dir.assignments()):
+    for name in course_dir.assignments():
         for notebook, path in course_dir.notebook_paths(name).items():
             course[name, notebook] = _grade_ids(nbformat.read(str(path), as_version=4))
     matched, overlap, messages = {}, {}, []
@@ -34,11 +35,13 @@ def match_upload(folder, course_dir, assignment=None):
             continue
         key, shared = max(((k, len(ids & v)) for k, v in course.items()), key=lambda kv: kv[1],
                           default=(None, 0))
-        if shared and shared > overlap.get(key, 0):
+        if not shared:
+            messages.append(f"{path.name} is not a notebook of this course, so it was not graded.")
+        elif assignment and key[0] != assignment:
+            messages.append(f"{path.name} is the notebook of {key[0]}, not of {assignment}, "
+                            f"so it was not graded here.")
+        elif shared > overlap.get(key, 0):
             matched[key], overlap[key] = path, shared
-        elif not shared:
-            messages.append(f"{path.name} is not a notebook of "
-                            f"{assignment or 'this course'}, so it was not graded.")
     return matched, messages
 
 
