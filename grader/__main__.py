@@ -89,6 +89,10 @@ def _demo(args):
           f"(one full-marks notebook set, three with typical mistakes, one empty):\n")
     from .pipeline import course
 
+    if not EXAMPLES.is_dir():
+        print(f"demo: the sample class is not installed with the package; run the demo from a "
+              f"checkout of the course repository (looked in {EXAMPLES})", file=sys.stderr)
+        return 2
     course.use(REPO)
     demo_args = argparse.Namespace(submissions=EXAMPLES, out=out, jobs=args.jobs, db=None,
                                    seed=args.seed, assignment=None, no_progress=args.no_progress)

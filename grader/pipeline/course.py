@@ -11,6 +11,7 @@ trusted judge (``nbgrader_judge``): autograded notebooks, scores and timestamps 
 gradebook the standard way.
 """
 
+import contextlib
 import copy
 import logging
 import os
@@ -203,10 +204,12 @@ def _generate(course_dir, root, db_url):
     whose gradebook is ``db_url``."""
     shutil.copytree(course_dir.source, root / "source")
     api = _api(_config(root, db_url, course_id=course_dir.course_id, base=course_dir.config))
-    for assignment in course_dir.assignments():
-        result = api.generate_assignment(assignment)
-        if not result["success"]:
-            raise RuntimeError(f"nbgrader could not release {assignment}:\n{result['log']}")
+    # Relative paths in the course's config (quickstart's header.ipynb) are relative to its root.
+    with contextlib.chdir(course_dir.root):
+        for assignment in course_dir.assignments():
+            result = api.generate_assignment(assignment)
+            if not result["success"]:
+                raise RuntimeError(f"nbgrader could not release {assignment}:\n{result['log']}")
     return api
 
 
