@@ -84,9 +84,6 @@ def _export(args):
 
 
 def _demo(args):
-    out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="grader-demo-"))
-    print(f"Grading the sample class in {EXAMPLES.relative_to(REPO)}/ "
-          f"(one full-marks notebook set, three with typical mistakes, one empty):\n")
     from .pipeline import course
 
     if not EXAMPLES.is_dir():
@@ -94,6 +91,9 @@ def _demo(args):
               f"checkout of the course repository (looked in {EXAMPLES})", file=sys.stderr)
         return 2
     course.use(REPO)
+    out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="grader-demo-"))
+    print(f"Grading the sample class in {EXAMPLES.relative_to(REPO)}/ "
+          f"(one full-marks notebook set, three with typical mistakes, one empty):\n")
     demo_args = argparse.Namespace(submissions=EXAMPLES, out=out, jobs=args.jobs, db=None,
                                    seed=args.seed, assignment=None, no_progress=args.no_progress)
     code = _autograde(demo_args)
