@@ -66,7 +66,7 @@ def test_every_task_has_solution_check_and_test_cells_in_order():
 
 
 def test_release_is_exactly_what_generate_assignment_makes(tmp_path):
-    course.release(tmp_path)
+    course.release(tmp_path, register=False)
     for path in SOLUTION_NOTEBOOKS:
         relative = path.relative_to(REPO / "solutions")
         fresh = nbformat.read(str(tmp_path / relative), as_version=4)
@@ -77,16 +77,16 @@ def test_release_is_exactly_what_generate_assignment_makes(tmp_path):
 
 
 def test_release_refuses_to_overwrite_a_notebook_holding_work(tmp_path):
-    course.release(tmp_path)
+    course.release(tmp_path, register=False)
     worked = next(tmp_path.glob("03_pooling/*.ipynb"))
     notebook = nbformat.read(str(worked), as_version=4)
     solution = next(c for c in notebook.cells if _nbgrader(c).get("solution") and c.cell_type == "code")
     solution.source = "def max_pool_forward_naive(x, pool_param):\n    return my_work"
     nbformat.write(notebook, str(worked))
     with pytest.raises(course.WorkWouldBeLost, match=worked.name):
-        course.release(tmp_path)
+        course.release(tmp_path, register=False)
     assert "my_work" in worked.read_text()
-    course.release(tmp_path, force=True)
+    course.release(tmp_path, force=True, register=False)
     assert "my_work" not in worked.read_text()
 
 

@@ -58,7 +58,10 @@ class TrustedTests(NbGraderPreprocessor):
         for cell in nb.cells:
             if not is_test_cell(cell):
                 continue
-            score, report = decided.get(cell.metadata.nbgrader["grade_id"], (0.0, ""))
+            grade_id = cell.metadata.nbgrader["grade_id"]
+            score, report = decided.get(grade_id, (0.0, (
+                f"{grade_id}: the grader has no task of this name (test cells are named "
+                f"test_<task>), so it scores 0 here; grade it by hand if it should count.")))
             cell.outputs = [new_output("stream", name="stdout", text=report + "\n"),
                             new_output("execute_result", data={"text/plain": repr(float(score))},
                                        execution_count=None)]
