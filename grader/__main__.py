@@ -33,7 +33,7 @@ def _autograde(args):
         results, seed = autograde(args.submissions, args.out, jobs=jobs, db_url=args.db,
                                   seed=args.seed, assignment=args.assignment,
                                   progress=not args.no_progress)
-    except (SubmissionError, CourseError) as error:  # nothing could be graded: say why
+    except (SubmissionError, CourseError, PermissionError) as error:  # nothing graded: say why
         print(f"autograde: {error}", file=sys.stderr)
         return 2
     print(summary(results))

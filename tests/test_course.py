@@ -89,3 +89,13 @@ def test_validate_fails_an_empty_notebook_and_passes_the_solutions(folder, fails
     assert bool(result.get("failed")) == fails, result
     if fails:
         assert any("public cases" in cell["error"] for cell in result["failed"])
+
+
+def test_the_course_secret_is_made_once_private_and_seeds_each_student(tmp_path):
+    from grader.pipeline.seeds import course_secret, student_seed
+
+    secret = course_secret(tmp_path)
+    assert (tmp_path / ".grader_secret").stat().st_mode & 0o777 == 0o600
+    assert course_secret(tmp_path) == secret and len(secret) == 64
+    seeds = {student_seed(secret, s, a) for s in ("ada", "ben") for a in ("01", "02")}
+    assert len(seeds) == 4 and student_seed(secret, "ada", "01") in seeds

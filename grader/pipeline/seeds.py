@@ -19,6 +19,9 @@ def course_secret(course_root):
     try:
         # O_EXCL: two graders starting at once still end up with one secret.
         handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except PermissionError as error:
+        raise PermissionError(f"cannot make the course secret {path} ({error.strerror}): grade "
+                              f"where the course folder is writable, or pass --seed S") from None
     except FileExistsError:
         secret = path.read_text(encoding="ascii").strip()
         if not secret:
