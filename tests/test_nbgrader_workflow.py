@@ -186,3 +186,48 @@ def test_formgrader_lists_the_trusted_scores(workflow):
     by_student = {s["student"]: s for s in listed}
     assert by_student["honest"]["code_score"] == 10 and by_student["honest"]["autograded"]
     assert by_student["cheat"]["code_score"] == 0 and by_student["cheat"]["autograded"]
+
+
+def test_an_instructors_own_test_cells_still_run_the_usual_way(tmp_path):
+    """A course notebook may mix task cells with test cells of the instructor's own: nbgrader
+    executes the notebook for those, and the task cell's score still comes from the judge."""
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    def graded(source, grade_id, points=None, solution=False):
+        meta = {"grade": points is not None, "grade_id": grade_id, "locked": not solution,
+                "schema_version": 3, "solution": solution, "task": False}
+        if points is not None:
+            meta["points"] = points
+        return new_code_cell(source, metadata={"nbgrader": meta})
+
+    solution = build.solution_sources(ASSIGNMENT)["conv_forward_naive"]
+    shape_test = ("out, _ = conv_forward_naive(np.ones((1, 1, 3, 3)), np.ones((1, 1, 2, 2)), "
+                  "np.zeros(1), {'stride': 1, 'pad': 0})\nassert out.shape == (1, 1, 2, 2)")
+    source = new_notebook(cells=[
+        new_code_cell("import numpy as np\nfrom grader.checks import grade"),
+        graded(f"### BEGIN SOLUTION\n{solution}\n### END SOLUTION", "conv_forward_naive",
+               solution=True),
+        graded('grade("conv_forward", conv_forward_naive, points=10)', TEST, points=10),
+        graded(shape_test, "test_output_shape", points=2)])
+    (tmp_path / "source" / "a1").mkdir(parents=True)
+    nbformat.write(source, str(tmp_path / "source" / "a1" / "tiny.ipynb"))
+    db_url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    api = course_module._api(course_module._config(tmp_path, db_url, course_id="mixed"))
+    assert api.generate_assignment("a1")["success"]
+    release = nbformat.read(str(tmp_path / "release" / "a1" / "tiny.ipynb"), as_version=4)
+    for student, code in (("honest", solution), ("cheat", CHEAT + "def conv_forward_naive(*a):\n"
+                                                 "    return np.zeros((1, 1, 2, 2)), None")):
+        for cell in release.cells:
+            if cell.metadata.get("nbgrader", {}).get("grade_id") == "conv_forward_naive":
+                cell.source = code
+        target = tmp_path / "submitted" / student / "a1" / "tiny.ipynb"
+        target.parent.mkdir(parents=True)
+        nbformat.write(release, str(target))
+        assert api.autograde("a1", student)["success"]
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url, "mixed") as gradebook:
+        scores = {(s, g): gradebook.find_grade(g, "tiny", "a1", s).score
+                  for s in ("honest", "cheat") for g in (TEST, "test_output_shape")}
+    assert scores == {("honest", TEST): 10, ("honest", "test_output_shape"): 2,
+                      ("cheat", TEST): 0, ("cheat", "test_output_shape"): 2}

@@ -6,10 +6,12 @@ A course's ``nbgrader_config.py`` says::
     use_trusted_grading(c)
 
 and ``nbgrader autograde`` (also from formgrader) then runs ``TrustedTests`` where it ran
-``Execute``: no cell runs in the student's kernel. Each graded test cell gets the trusted
-grader's report (stdout) and score (the cell's result), which nbgrader's ``SaveAutoGrades``
-reads as partial credit, so the gradebook, formgrader, manual grading, feedback and export
-all see the trusted scores. ``conv-grader autograde`` records through the same path.
+``Execute``. Each test cell named for a task (``test_<task>``) gets the trusted grader's
+report (stdout) and score (the cell's result), which nbgrader's ``SaveAutoGrades`` reads as
+partial credit, so the gradebook, formgrader, manual grading, feedback and export all see the
+trusted scores. No cell runs in the student's kernel, unless the notebook also holds test
+cells of the instructor's own: then nbgrader executes it as usual first, for those cells, and
+the task cells' results are replaced. ``conv-grader autograde`` records through the same path.
 """
 
 from pathlib import Path
@@ -18,7 +20,9 @@ import nbformat
 from nbformat.v4 import new_output
 from traitlets import Unicode
 
-from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from nbgrader.preprocessors import Execute
+
+from ..diagnosis.tasks import TASKS
 
 # (student, assignment, notebook) -> {grade_id: (score, report)}: verdicts conv-grader has
 # already decided with the same engine, so recording them does not judge twice.
@@ -41,8 +45,14 @@ def is_test_cell(cell):
     return cell.cell_type == "code" and meta.get("grade") and not meta.get("solution")
 
 
-class TrustedTests(NbGraderPreprocessor):
-    """Scores every graded test cell of a submission with the trusted, sandboxed grader."""
+def is_task_cell(cell):
+    """A test cell the trusted grader scores: its grade id names a task."""
+    return is_test_cell(cell) and cell.metadata.nbgrader["grade_id"].removeprefix("test_") in TASKS
+
+
+class TrustedTests(Execute):
+    """Scores the task test cells of a submission with the trusted, sandboxed grader; runs
+    nbgrader's own execution only when other test cells need it."""
 
     seed = Unicode(
         None, allow_none=True,
@@ -52,16 +62,15 @@ class TrustedTests(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
         key = (info["student"], info["assignment"], info["notebook"])
+        if any(is_test_cell(c) and not is_task_cell(c) for c in nb.cells):
+            nb, resources = super().preprocess(nb, resources)
         decided = DECIDED.get(key)
         if decided is None:
             decided = self._judge(*key)
         for cell in nb.cells:
-            if not is_test_cell(cell):
+            if not is_task_cell(cell):
                 continue
-            grade_id = cell.metadata.nbgrader["grade_id"]
-            score, report = decided.get(grade_id, (0.0, (
-                f"{grade_id}: the grader has no task of this name (test cells are named "
-                f"test_<task>), so it scores 0 here; grade it by hand if it should count.")))
+            score, report = decided.get(cell.metadata.nbgrader["grade_id"], (0.0, ""))
             cell.outputs = [new_output("stream", name="stdout", text=report + "\n"),
                             new_output("execute_result", data={"text/plain": repr(float(score))},
                                        execution_count=None)]
