@@ -1,10 +1,14 @@
-"""nbgrader configuration for this course (nbgrader reads it from the top level)."""
+"""nbgrader configuration for this repository as a course (nbgrader reads it from the working
+directory). The course root is the working directory; course_id and the exchange come from
+your JupyterHub's nbgrader config, so nothing here overrides them."""
+
+from grader.pipeline.nbgrader_judge import use_trusted_grading
 
 c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
 
-c.CourseDirectory.root = "."
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "notebooks"
-c.CourseDirectory.course_id = "conv-course"
 # Released notebooks carry no outputs; instructors regenerate them with `make release`.
 c.ClearOutput.enabled = True
+# `nbgrader autograde` scores test cells with the trusted judge, never in the student's kernel.
+use_trusted_grading(c)

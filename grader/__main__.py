@@ -1,28 +1,32 @@
 """The instructor's command: ``python -m grader`` (also installed as ``conv-grader``).
 
-  release                         regenerate notebooks/ from solutions/
+  release                         regenerate the release from the source notebooks and
+                                  register every assignment in the gradebook
   autograde SUBMISSIONS --out OUT grade a class (nbgrader layout, or --assignment
                                   with a flat folder or an LMS zip of notebooks)
   export --format gradescope DIR  grade one student's notebooks into results.json
   demo                            grade the bundled sample class in examples/
+
+The course is the one nbgrader uses from the working directory (its nbgrader_config.py),
+or the folder given with --course DIR.
 """
 
 import argparse
 import os
 import re
-import secrets
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from .pipeline.course import EXAMPLES, REPO, environment_path
+from .pipeline.course import EXAMPLES, REPO, CourseError, environment_path
 
 
 def _autograde(args):
     from .pipeline.autograde import autograde, summary
     from .pipeline.isolation import SandboxUnavailable
     from .pipeline.sandbox import Limits
+    from .pipeline.seeds import SECRET_FILE
     from .pipeline.submissions import SubmissionError
 
     started = time.perf_counter()
@@ -32,26 +36,29 @@ def _autograde(args):
                                   seed=args.seed, assignment=args.assignment,
                                   limits=Limits(unsafe_no_sandbox=args.unsafe_no_sandbox),
                                   progress=not args.no_progress)
-    except (SubmissionError, SandboxUnavailable) as error:  # nothing graded: say why, exit non-zero
+    except (SubmissionError, SandboxUnavailable, CourseError, PermissionError) as error:
+        # nothing graded: say why, exit non-zero
         print(f"autograde: {error}", file=sys.stderr)
         return 2
     print(summary(results))
     for result in results:
         for warning in result.warnings:
             print(f"warning: {warning}")
+    source = (f"seed {seed}; pass --seed {seed} to reproduce" if args.seed is not None else
+              f"from the course secret in {SECRET_FILE}, the same on every regrade")
     print(f"\n{len(results)} students graded in {time.perf_counter() - started:.1f} s "
-          f"(hidden cases seed {seed}; pass --seed {seed} to reproduce)")
+          f"(hidden cases {source})")
     print(f"grades: {Path(args.out) / 'grades.csv'}\nfeedback: {Path(args.out) / 'feedback'}/")
     return 0
 
 
 def _export(args):
-    from .pipeline import gradescope
+    from .pipeline import course, gradescope
     from .pipeline.autograde import grade_student
-    from .pipeline.course import SOURCE
     from .pipeline.isolation import SandboxUnavailable
     from .pipeline.sandbox import Limits, verify
-    from .pipeline.submissions import StudentWork, take_notebook
+    from .pipeline.seeds import course_secret
+    from .pipeline.submissions import StudentWork, take_notebook, upload_copy
 
     limits = Limits(unsafe_no_sandbox=args.unsafe_no_sandbox)
     try:
@@ -63,23 +70,44 @@ def _export(args):
     if not folder.is_dir():
         print(f"export: SUBMISSION must be a folder of notebooks, got {folder}", file=sys.stderr)
         return 2
-    course_notebooks = {p.stem: p.parent.name for p in SOURCE.glob("*/*.ipynb")}
-    work = StudentWork(args.student)
-    # Without --seed the hidden cases are fresh for every run, as in autograde.
-    seed = args.seed if args.seed is not None else secrets.randbits(32)
-    with tempfile.TemporaryDirectory(prefix="export-") as scratch:  # regular files only, copied
-        for path in sorted(folder.rglob("*.ipynb")):
-            if path.stem in course_notebooks:
-                take_notebook(work, (course_notebooks[path.stem], path.stem), path, scratch)
-        graded = (sorted({a for a, _ in [*work.notebooks, *work.refused]})
-                  or sorted(set(course_notebooks.values())))
+    course_dir = course.current()
+    student = (gradescope.student_from_metadata(args.metadata) if args.metadata else None) \
+        or args.student
+    work = StudentWork(student)
+    with tempfile.TemporaryDirectory(prefix="export-") as scratch:
+        # Only regular files, copied, are read: never a link, a FIFO or a device.
+        upload, messages = upload_copy(folder, Path(scratch) / "upload")
+        try:
+            matched, unmatched = gradescope.match_upload(upload, course_dir, args.assignment)
+        except CourseError as error:
+            print(f"export: {error}", file=sys.stderr)
+            return 2
+        messages += unmatched
+        for key, path in matched.items():
+            take_notebook(work, key, path, scratch)
+        graded = [args.assignment] if args.assignment else sorted({a for a, _ in matched})
+        if not graded:  # no assignment named and none recognised: nothing to grade against
+            graded, messages = [], messages + ["Your upload holds no notebook of this course, "
+                                               "so it scores 0. Upload the notebook you worked in."]
+        elif not any(a == graded[0] for a, _ in matched):
+            messages.append(gradescope.missing_message(
+                graded[0], course_dir.notebook_paths(graded[0])))
+        seed = args.seed if args.seed is not None else course_secret(course_dir.root)
         result = grade_student(work, None, seed, limits, graded)
-    gradescope.write(result, args.out, visibility=args.visibility, seed=seed)
+    gradescope.write(result, args.out, visibility=args.visibility, messages=messages,
+                     seed=args.seed)
     print(f"wrote {args.out}: {sum(float(r[4] or 0) for r in result.rows):g} points")
     return 0
 
 
 def _demo(args):
+    from .pipeline import course
+
+    if not EXAMPLES.is_dir():
+        print(f"demo: the sample class is not installed with the package; run the demo from a "
+              f"checkout of the course repository (looked in {EXAMPLES})", file=sys.stderr)
+        return 2
+    course.use(REPO)
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="grader-demo-"))
     print(f"Grading the sample class in {EXAMPLES.relative_to(REPO)}/ "
           f"(one full-marks notebook set, three with typical mistakes, one empty):\n")
@@ -98,14 +126,15 @@ def _demo(args):
 
 
 def _release(args):
-    from .pipeline.course import WorkWouldBeLost, release
+    from .pipeline.course import WorkWouldBeLost, current, release
 
     try:
         destination = release(args.out, force=args.force)
-    except WorkWouldBeLost as error:
+    except (WorkWouldBeLost, CourseError) as error:
         print(f"release stopped: {error}", file=sys.stderr)
         return 1
-    print(f"released the student notebooks into {destination}")
+    print(f"released the student notebooks into {destination} and registered "
+          f"{', '.join(current().assignments())} in the gradebook {current().db_url}")
     return 0
 
 
@@ -120,32 +149,44 @@ def build_parser():
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog=__doc__.split("\n", 2)[2])
     commands = parser.add_subparsers(dest="command", required=True)
+    where = argparse.ArgumentParser(add_help=False)
+    where.add_argument("--course", default=None, metavar="DIR",
+                       help="the nbgrader course directory (default: nbgrader's, from here)")
 
-    release = commands.add_parser("release", help="regenerate notebooks/ from solutions/")
-    release.add_argument("--out", default=str(REPO / "notebooks"), help="where the release goes")
+    release = commands.add_parser("release", parents=[where], help="regenerate the release and "
+                                  "register the assignments in the gradebook")
+    release.add_argument("--out", default=None,
+                         help="where the release goes (default: the course's release folder)")
     release.add_argument("--force", action="store_true",
                          help="replace notebooks there even if they hold someone's work")
     release.set_defaults(run=_release)
 
-    grade = commands.add_parser("autograde", help="grade a whole class")
+    grade = commands.add_parser("autograde", parents=[where], help="grade a whole class")
     grade.add_argument("submissions", help="SUBMISSIONS folder (or zip with --assignment)")
     grade.add_argument("--out", required=True, help="where grades.csv and feedback/ go")
     grade.add_argument("--jobs", type=int, nargs="?", default=1, const=0,
                        help="students graded in parallel; --jobs alone or 0: one per core")
-    grade.add_argument("--db", default=None, help="gradebook SQLAlchemy URL "
-                       "(default: sqlite in OUT/gradebook.db)")
-    grade.add_argument("--seed", type=int, default=None, help="seed of the hidden cases")
+    grade.add_argument("--db", default=None, help="gradebook SQLAlchemy URL (default: the "
+                       "course's when grading its submitted/ folder, else OUT/gradebook.db)")
+    grade.add_argument("--seed", type=int, default=None,
+                       help="seed of the hidden cases (default: from the course secret)")
     grade.add_argument("--assignment", default=None, help="grade only this assignment")
     grade.add_argument("--no-progress", action="store_true", help="no progress bar")
     _unsafe_option(grade)
     grade.set_defaults(run=_autograde)
 
-    export = commands.add_parser("export", help="grade one student for another platform")
+    export = commands.add_parser("export", parents=[where],
+                                 help="grade one student for another platform")
     export.add_argument("submission", help="folder holding one student's notebooks")
     export.add_argument("--format", choices=["gradescope"], required=True)
     export.add_argument("--out", default="results.json")
+    export.add_argument("--assignment", default=None,
+                        help="the assignment this upload is for (default: recognised from it)")
     export.add_argument("--student", default="student")
-    export.add_argument("--seed", type=int, default=None)
+    export.add_argument("--metadata", default=None,
+                        help="Gradescope's submission_metadata.json: the student id comes from it")
+    export.add_argument("--seed", type=int, default=None,
+                        help="seed of the hidden cases (default: from the course secret)")
     export.add_argument("--visibility", default="visible",
                         choices=["hidden", "after_due_date", "after_published", "visible"])
     _unsafe_option(export)
@@ -164,6 +205,10 @@ def build_parser():
 def main(argv=None):
     os.environ["PATH"] = environment_path()  # nbgrader runs `alembic` as a subprocess
     args = build_parser().parse_args(argv)
+    if args.command != "demo":  # the demo grades the sample class against this checkout
+        from .pipeline import course
+
+        course.use(args.course)
     return args.run(args)
 
 

@@ -21,6 +21,8 @@ from .diagnosis.checks import (  # noqa: F401 - re-exported for the notebooks
     check_conv_forward_im2col,
     check_convnet_loss,
     grade,
+    score,
+    NotPassingYet,
 )
 from .diagnosis.layouts import check_channels_last  # noqa: F401 - re-exported
 

@@ -78,7 +78,7 @@ def test_hidden_cases_are_valid_for_many_seeds(task):
 @pytest.mark.parametrize("task", sorted(TASKS))
 def test_loop_solutions_earn_full_marks(task, capsys):
     for seed in (0, 1, 2):
-        assert checks.grade(task, CORRECT[task], points=10, seed=seed) == 10
+        assert checks.score(task, CORRECT[task], points=10, seed=seed) == 10
     assert "score: 10 / 10" in capsys.readouterr().out
 
 
@@ -93,7 +93,7 @@ def test_the_reference_passes_its_own_judge(task):
     ("max_pool_forward", students.max_pool_forward_vectorised),
 ])
 def test_vectorised_solutions_earn_full_marks(task, fn):
-    assert checks.grade(task, fn, points=5, seed=7) == 5
+    assert checks.score(task, fn, points=5, seed=7) == 5
 
 
 def test_hidden_cases_repeat_for_a_seed_and_change_between_seeds():
@@ -162,7 +162,7 @@ MISTAKES = [
                          ids=[m[3] for m in MISTAKES])
 def test_each_known_mistake_loses_points_and_is_named(task, student, planted, name, capsys):
     fn = partial(student, mistake=planted)
-    assert checks.grade(task, fn, points=10, seed=0) < 10
+    assert checks.score(task, fn, points=10, seed=0) < 10
     graded = capsys.readouterr().out
     getattr(checks, f"check_{task}")(fn)
     checked = capsys.readouterr().out
@@ -187,7 +187,7 @@ def test_not_implemented_is_a_clear_message_not_a_traceback(task, capsys):
     check(stub)
     out = capsys.readouterr()
     assert "not implemented yet" in out.out and "Traceback" not in out.out + out.err
-    assert checks.grade(task, stub, points=3, seed=0) == 0
+    assert checks.score(task, stub, points=3, seed=0) == 0
 
 
 @pytest.mark.parametrize("returned", [None, 3.0, [[1.0]], (np.zeros(2),), "text"])
@@ -211,7 +211,7 @@ def test_checks_write_nothing_to_stderr(capsys):
         np.log(-np.ones(1))
         return students.conv_forward(x, w, b, conv_param)
 
-    assert checks.grade("conv_forward", noisy, points=4, seed=1) == 4
+    assert checks.score("conv_forward", noisy, points=4, seed=1) == 4
     assert capsys.readouterr().err == ""
 
 
@@ -242,8 +242,18 @@ def test_a_naive_function_built_on_the_fast_layers_is_flagged_before_grading(cap
 
     checks.check_conv_forward(conv_forward_naive)
     assert "uses conv_forward_fast (conv_lib.conv), which is switched off" in capsys.readouterr().out
-    assert checks.grade("max_pool_forward", max_pool_forward_naive, points=5, seed=0) == 0
+    assert checks.score("max_pool_forward", max_pool_forward_naive, points=5, seed=0) == 0
     assert "uses max_pool_forward_fast" in capsys.readouterr().out
     # im2col is the tool of the im2col task, not a forbidden shortcut there.
     assert checks.forbidden_uses("conv_forward_im2col", conv_forward_im2col) == []
     assert checks.forbidden_uses("conv_forward_im2col", conv_forward_naive) == ["conv_forward_fast"]
+
+
+def test_a_test_cell_fails_with_a_plain_sentence_while_public_cases_fail(capsys):
+    def stub(*args):
+        raise NotImplementedError()
+
+    with pytest.raises(checks.NotPassingYet, match="conv_forward_naive fails 6 of its 6 public cases"):
+        checks.grade("conv_forward", stub, points=10, seed=0)
+    assert "not implemented yet" in capsys.readouterr().out
+    assert checks.grade("conv_forward", CORRECT["conv_forward"], points=10, seed=0) == 10

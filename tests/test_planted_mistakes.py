@@ -23,11 +23,11 @@ def test_planted_mistake_loses_points_and_is_named(mistake, capsys):
     assignment = assignment_of(function)
     task = FUNCTION_TO_TASK[function]
     correct = build.solution_sources(assignment)[function]
-    assert checks.grade(task, define_solution(assignment, function, correct), points=10, seed=3) == 10
+    assert checks.score(task, define_solution(assignment, function, correct), points=10, seed=3) == 10
     capsys.readouterr()
 
     wrong = define_solution(assignment, function, build.plant(correct, mistake))
-    assert checks.grade(task, wrong, points=10, seed=3) < 10
+    assert checks.score(task, wrong, points=10, seed=3) < 10
     assert f"likely mistake: {planting.get('feedback', mistake)}" in capsys.readouterr().out
 
 

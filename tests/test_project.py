@@ -48,3 +48,16 @@ def test_public_api_is_importable():
     code = f"import conv_lib; print(all(hasattr(conv_lib, n) for n in {names!r}))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "True", result.stderr
+
+
+def test_gitignore_covers_student_folders_grader_output_and_the_course_secret():
+    paths = ["submitted/ada/01_conv_forward/conv_forward.ipynb", "autograded/ada/x.ipynb",
+             "feedback/ada/01_conv_forward/conv_forward.html", "grades.csv", "gradebook.db",
+             ".grader_secret", "exchange/conv/inbound/x"]
+    result = subprocess.run(["git", "check-ignore", "--no-index", *paths], cwd=ROOT,
+                            capture_output=True, text=True)
+    if result.returncode == 128:  # not a git checkout
+        import pytest
+
+        pytest.skip("not a git checkout")
+    assert sorted(result.stdout.split()) == sorted(paths)

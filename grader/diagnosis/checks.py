@@ -11,9 +11,10 @@ without nbgrader::
     check_conv_forward(conv_forward_naive)
     check_conv_backward(conv_backward_naive, forward=conv_forward_naive)
 
-``grade(task, fn, points)`` runs the public and hidden cases and returns the
-points earned (fraction of cases passed x points), which nbgrader reads as
-partial credit when it is a test cell's last expression.
+``score(task, fn, points)`` runs the public and hidden cases and returns the
+points earned (fraction of cases passed x points); ``grade``, which test cells
+call, also raises while a public case fails, so nbgrader's Validate flags
+unfinished code. Grades themselves come from the trusted grader.
 """
 
 import contextlib
@@ -329,23 +330,51 @@ def check_convnet_loss(convnet_loss, show=True):
     _check("convnet_loss", convnet_loss, show=show)
 
 
-def grade(task, fn, points, seed=None):
-    """Points earned by ``fn`` on the public and hidden cases of ``task``.
+class NotPassingYet(Exception):
+    """Raised by a test cell while the public cases fail, so nbgrader's Validate shows it."""
 
-    Prints which cases failed and why (parameters only, never test code).
-    """
+
+def _scored(task, fn, points, seed):
+    """(points earned, why the code is unfinished or None); prints the report."""
     if task not in TASKS:
         raise ValueError(f"task must be one of {sorted(TASKS)}, got {task!r}")
+    name = TASKS[task].function
     if not callable(fn):
-        print(f"{TASKS[task].function} is not a function: 0/{points} points")
-        return 0.0
+        print(f"{name} is not a function: 0/{points} points")
+        return 0.0, (f"{name} is not a function (it is {type(fn).__name__}): run the cell "
+                     f"that defines {name} first")
     banned = forbidden_uses(task, fn)
     if banned:
         print(_forbidden_message(task, banned))
         print(f"score: 0 / {points} points")
-        return 0.0
-    verdicts = run(task, fn) + run(task, fn, hidden=True, seed=seed)
+        return 0.0, (f"{name} uses functions that are switched off when your notebook is "
+                     f"graded (see above)")
+    public = run(task, fn)
+    verdicts = public + run(task, fn, hidden=True, seed=seed)
     earned = round(points * sum(v.passed for v in verdicts) / len(verdicts), 2)
-    print(report(TASKS[task].function, verdicts, show_passes=False))
+    print(report(name, verdicts, show_passes=False))
     print(f"score: {earned:g} / {points} points")
+    failed = sum(not v.passed for v in public)
+    unfinished = (f"{name} fails {failed} of its {len(public)} public cases; the lines above "
+                  f"say which and why (check_{task} shows them too)") if failed else None
+    return earned, unfinished
+
+
+def score(task, fn, points, seed=None):
+    """Points earned by ``fn`` on the public and hidden cases of ``task`` (fraction of
+    cases passed x points); prints which cases failed and why, never test code."""
+    return _scored(task, fn, points, seed)[0]
+
+
+def grade(task, fn, points, seed=None):
+    """What a test cell calls: score(), but while a public case fails it raises
+    NotPassingYet with a plain sentence, so the cell (and nbgrader's Validate) says the code
+    is unfinished. An optional task worth 0 points never raises: skipping it is allowed.
+    When a notebook is graded, the course's grader decides the points in its own process;
+    what this returns does not count there.
+    """
+    __tracebackhide__ = True  # IPython: the student sees the sentence, not our frames
+    earned, unfinished = _scored(task, fn, points, seed)
+    if unfinished and points > 0:
+        raise NotPassingYet(unfinished)
     return earned

@@ -10,11 +10,9 @@ For each student, in a pool of ``jobs`` processes:
 """
 
 import csv
-import hashlib
 import io
 import multiprocessing
 import os
-import secrets
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -26,11 +24,12 @@ import nbformat
 from . import feedback, trusted
 from ..diagnosis import notebook_code
 from ..diagnosis.checks import report
-from .course import SOURCE, Course, assignments, graded_cells
+from .course import current, gradebook_course, graded_assignments, graded_cells
 from .isolation import UNSAFE_FLAG, UNSAFE_NOTE
 from .sandbox import Limits, verify
+from .seeds import course_secret, student_seed
 from .submissions import collect
-from ..diagnosis.tasks import ASSIGNMENTS, TASKS
+from ..diagnosis.tasks import TASKS
 
 COLUMNS = ["student_id", "assignment", "notebook", "grade_id", "score", "max_score", "status"]
 
@@ -46,15 +45,9 @@ class StudentResult:
     unsandboxed: bool = False  # graded with --unsafe-no-sandbox
 
 
-def student_seed(seed, student, assignment):
-    """Each student gets their own hidden cases, the same ones for the same --seed."""
-    digest = hashlib.sha256(f"{seed}:{student}:{assignment}".encode()).digest()
-    return int.from_bytes(digest[:4], "little")
-
-
 def _course_notebooks(assignment):
-    return {p.stem: nbformat.read(str(p), as_version=4)
-            for p in sorted((SOURCE / assignment).glob("*.ipynb"))}
+    return {name: nbformat.read(str(p), as_version=4)
+            for name, p in current().notebook_paths(assignment).items()}
 
 
 def _run_notes(limits):
@@ -89,7 +82,8 @@ def grade_notebook(student, assignment, name, course_nb, path, seed, limits, dea
         message = f"Could not be graded: {error}"
         return (rows("error"), feedback.page(student, assignment, name, [], manual, run_notes,
                                              error=message), {}, {g: message for g, _ in tests})
-    tasks = [t for t in ASSIGNMENTS.get(assignment, ()) if f"test_{t}" in dict(tests)]
+    # A test cell's grade id names its task, whatever the assignment is called.
+    tasks = [g.removeprefix("test_") for g, _ in tests if g.removeprefix("test_") in TASKS]
     cells = notebook_code.student_cells(submission, course_nb)
     result = trusted.grade_notebook(notebook_code.prelude(course_nb), cells, tasks, seed, limits,
                                     deadline=deadline)
@@ -118,7 +112,7 @@ def grade_student(work, course, seed, limits, graded_assignments):
     result = StudentResult(work.student, unsandboxed=limits.unsafe_no_sandbox)
     for assignment in graded_assignments:
         submitted = {nb: p for (a, nb), p in work.notebooks.items() if a == assignment}
-        recorded_scores = {}
+        decided = {}
         for name, course_nb in _course_notebooks(assignment).items():
             path = submitted.get(name)
             rows, page, scores, reports = grade_notebook(
@@ -129,15 +123,12 @@ def grade_student(work, course, seed, limits, graded_assignments):
             result.rows += rows
             result.pages[(assignment, name)] = page
             result.reports.update({(assignment, name, g): text for g, text in reports.items()})
-            recorded_scores.update({(name, g): s for g, s in scores.items()})
+            decided[name] = {g: (scores.get(g, 0.0), text) for g, text in reports.items()}
         if submitted and course is not None:
-            course.submit(work.student, assignment, submitted)
-            problem = course.autograde(work.student, assignment)
+            problem = course.record(work.student, assignment, submitted, decided)
             if problem:  # the grades above stand; only the gradebook copy is missing
                 result.warnings.append(f"{work.student}/{assignment}: nbgrader could not record "
                                        f"this submission in the gradebook: {problem}")
-            else:
-                course.record(work.student, assignment, recorded_scores)
     result.seconds = time.perf_counter() - start
     return result
 
@@ -183,21 +174,20 @@ def autograde(submissions, out, jobs=1, db_url=None, seed=None, assignment=None,
               limits=None, use_nbgrader=True, progress=True):
     """Grade every student under ``submissions``; returns (results, seed).
 
+    Hidden cases come from ``seed``, by default the course secret (seeds.course_secret).
     Raises isolation.SandboxUnavailable before anything is graded when no sandbox
     can start here, unless ``limits.unsafe_no_sandbox`` says to grade without one."""
     out = Path(out)
-    seed = secrets.randbits(32) if seed is None else int(seed)
+    seed = course_secret(current().root) if seed is None else seed
     limits = limits or Limits()
     verify(limits)
     with tempfile.TemporaryDirectory(prefix="autograde-") as scratch:
         works = collect(submissions, assignment, scratch)
         out.mkdir(parents=True, exist_ok=True)  # after collect: OUT may sit inside SUBMISSIONS
-        present = {a for w in works for (a, _) in w.notebooks}
-        graded = [a for a in assignments() if (a == assignment if assignment else a in present)]
+        graded = graded_assignments(works, assignment)
         course = None
         if use_nbgrader:
-            course = Course(Path(scratch) / "course", db_url or f"sqlite:///{(out / 'gradebook.db').resolve()}")
-            course.prepare()
+            course = gradebook_course(submissions, scratch, out, db_url, graded)
         results = _run(works, course, seed, limits, graded, jobs, progress)
     _write(out, results)
     return results, seed

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from .autograde import autograde
-from .course import EXAMPLES
+from .course import EXAMPLES, REPO, use
 
 
 def class_of(copies, target):
@@ -38,6 +38,7 @@ def main(argv=None):
     parser.add_argument("--copies", type=int, default=2, help="copies of each sample student")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
+    use(REPO)  # the sample class is graded against this checkout's course
     with tempfile.TemporaryDirectory(prefix="bench-class-") as scratch:
         submissions = class_of(args.copies, scratch)
         students = len(list(submissions.iterdir()))

@@ -1,22 +1,133 @@
-"""nbgrader's own machinery, driven in-process: generate, autograde, gradebook.
+"""The course, as nbgrader sees it, and nbgrader's machinery driven in-process.
 
-The autograde step here never executes a notebook (``Execute.enabled = False``):
-nbgrader restores edited or deleted test cells, checks the cell metadata and
-records the submission and every graded cell in its gradebook. The scores of
-the test cells are then set from the trusted grader's verdicts.
+Where the course is comes from nbgrader's own configuration: the ``nbgrader_config.py``
+files of the Jupyter config path (a hub's per-course config) and of the course directory
+(the working directory, or ``--course DIR``). From it come the course root, the source,
+release and submitted folders, ``course_id`` and the gradebook. Assignment names are the
+source folders; points come from the cells' metadata.
+
+conv-grader records verdicts through ``nbgrader autograde`` itself, configured with the
+trusted judge (``nbgrader_judge``): autograded notebooks, scores and timestamps land in the
+gradebook the standard way.
 """
 
+import contextlib
+import copy
 import logging
 import os
 import shutil
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-SOURCE = REPO / "solutions"
-RELEASE = REPO / "notebooks"
+REPO = Path(__file__).resolve().parents[2]  # a source checkout (the demo's sample class lives here)
 EXAMPLES = REPO / "examples" / "submitted"  # the sample class the demo and the benchmark grade
+
+
+class CourseError(ValueError):
+    """The course or one of its assignments cannot be found; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class CourseDir:
+    """One nbgrader course directory and its merged nbgrader configuration."""
+
+    root: Path
+    config: object  # traitlets Config, with CourseDirectory.root set
+
+    def _coursedir(self):
+        from nbgrader.coursedir import CourseDirectory
+
+        return CourseDirectory(config=self.config)
+
+    def _folder(self, trait):
+        return self.root / getattr(self._coursedir(), trait)
+
+    @property
+    def source(self):
+        return self._folder("source_directory")
+
+    @property
+    def release(self):
+        return self._folder("release_directory")
+
+    @property
+    def submitted(self):
+        return self._folder("submitted_directory")
+
+    @property
+    def course_id(self):
+        return self._coursedir().course_id
+
+    @property
+    def db_url(self):
+        return self._coursedir().db_url
+
+    def assignments(self):
+        """The course's assignments: the source folders holding notebooks."""
+        if not self.source.is_dir():
+            raise CourseError(
+                f"no course source folder {self.source}: run this from the course directory "
+                f"(the one with nbgrader_config.py) or pass --course DIR")
+        return sorted(p.name for p in self.source.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
+
+    def notebook_paths(self, assignment):
+        """{notebook name: source path} of one assignment; unknown names are a clear error."""
+        known = self.assignments()
+        if assignment not in known:
+            raise CourseError(f"unknown assignment {assignment!r}; the course in {self.root} "
+                              f"has {known}")
+        return {p.stem: p for p in sorted((self.source / assignment).glob("*.ipynb"))}
+
+
+def _read_config_file(config, folder):
+    from traitlets.config.loader import PyFileConfigLoader
+
+    path = Path(folder) / "nbgrader_config.py"
+    if path.is_file():
+        config.merge(PyFileConfigLoader(path.name, str(path.parent)).load_config())
+
+
+def load(course=None):
+    """The course in ``course`` (a folder), else the one nbgrader would use from here."""
+    from jupyter_core.paths import jupyter_config_path
+    from traitlets.config import Config
+
+    config = Config()
+    for folder in reversed(jupyter_config_path()):  # lowest priority first, as Jupyter does
+        _read_config_file(config, folder)
+    here = Path(course or os.getcwd()).resolve()
+    _read_config_file(config, here)
+    if course is not None:
+        root = here
+    else:  # a hub's config may name the root; relative roots are relative to here
+        root = (here / config.CourseDirectory.get("root", ".")).resolve()
+        if root != here:
+            _read_config_file(config, root)  # nbgrader also reads the root's own config
+    config.CourseDirectory.root = str(root)
+    return CourseDir(root, config)
+
+
+_ACTIVE = {}
+
+
+def use(course=None):
+    """Make ``course`` (a folder, or None for nbgrader's choice from here) the course
+    every later call grades against; returns its CourseDir."""
+    _ACTIVE["course"] = load(course)
+    return _ACTIVE["course"]
+
+
+def current():
+    """The course chosen with use(), else the one nbgrader would use from here."""
+    if "course" not in _ACTIVE:
+        use()
+    return _ACTIVE["course"]
+
+
+def assignments():
+    return current().assignments()
 
 
 def _quiet_nbgrader():
@@ -25,23 +136,36 @@ def _quiet_nbgrader():
     warnings.filterwarnings("ignore", message=".*not in session.*")
 
 
-def _config(root, db_url, source="source", release="release", execute=False):
+def _config(root, db_url, source="source", release="release", execute=False, course_id=None,
+            base=None):
+    """nbgrader's config for a course at ``root`` (``base``: the course's own config)."""
     from traitlets.config import Config
 
+    from .nbgrader_judge import use_trusted_grading
+
     config = Config()
+    if base is not None:  # merge shares sections, so copy: the course's config stays as it is
+        config.merge(copy.deepcopy(base))
     config.CourseDirectory.root = str(root)
     config.CourseDirectory.source_directory = source
     config.CourseDirectory.release_directory = release
-    config.CourseDirectory.course_id = "conv-course"
+    config.CourseDirectory.course_id = current().course_id if course_id is None else course_id
     config.CourseDirectory.db_url = db_url
-    # Our autograde never runs student code in this process; nbgrader's own
-    # (execute=True) is kept for the tests that compare with it.
-    config.Execute.enabled = execute
+    if execute:  # nbgrader's own in-kernel autograde, kept for the tests that compare with it
+        config.Autograde.autograde_preprocessors = _default_autograde_preprocessors()
+    else:
+        use_trusted_grading(config)
     config.ExecutePreprocessor.timeout = 120
     config.OverwriteCells.add_missing_cells = True  # deleted test cells come back
     config.ClearOutput.enabled = True
     config.Application.log_level = "ERROR"
     return config
+
+
+def _default_autograde_preprocessors():
+    from nbgrader.converters import Autograde
+
+    return Autograde.class_traits()["autograde_preprocessors"].default()
 
 
 def _api(config):
@@ -52,11 +176,6 @@ def _api(config):
     api = NbGraderAPI(config=config)
     api.log.setLevel(logging.ERROR)
     return api
-
-
-def assignments():
-    """The course's assignments, as folders of solutions/."""
-    return sorted(p.name for p in SOURCE.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
 
 
 def _holds_work(path):
@@ -80,18 +199,35 @@ class WorkWouldBeLost(RuntimeError):
     pass
 
 
-def release(destination=RELEASE, force=False):
-    """Regenerate the student notebooks from solutions/ with nbgrader generate_assignment.
+def _generate(course_dir, root, db_url):
+    """nbgrader generate_assignment for every assignment, in a scratch course at ``root``
+    whose gradebook is ``db_url``."""
+    shutil.copytree(course_dir.source, root / "source")
+    api = _api(_config(root, db_url, course_id=course_dir.course_id, base=course_dir.config))
+    # Relative paths in the course's config (quickstart's header.ipynb) are relative to its root.
+    with contextlib.chdir(course_dir.root):
+        for assignment in course_dir.assignments():
+            result = api.generate_assignment(assignment)
+            if not result["success"]:
+                raise RuntimeError(f"nbgrader could not release {assignment}:\n{result['log']}")
+    return api
 
-    Runs in a scratch course directory so the repository's gradebook is never touched,
-    then replaces each ``destination/<assignment>`` folder. A notebook there that holds
-    work (outputs, or filled-in solution cells) is never replaced unless ``force``.
+
+def release(destination=None, force=False, register=True):
+    """Regenerate the student notebooks with nbgrader generate_assignment, and (``register``)
+    record every assignment in the course's gradebook, as generate_assignment does.
+
+    nbgrader's own command skips an assignment whose release folder exists (a fresh clone),
+    leaving the gradebook empty until autograde fails; this never skips. It generates in a
+    scratch folder, then replaces each ``destination/<assignment>`` folder. A notebook there
+    that holds work (outputs, or filled-in solution cells) is never replaced unless ``force``.
     """
     import tempfile
 
-    destination = Path(destination)
+    course_dir = current()
+    destination = Path(destination) if destination else course_dir.release
     if not force:
-        busy = [p for a in assignments() for p in sorted((destination / a).glob("*.ipynb"))
+        busy = [p for a in course_dir.assignments() for p in sorted((destination / a).glob("*.ipynb"))
                 if _holds_work(p)]
         if busy:
             raise WorkWouldBeLost(
@@ -102,13 +238,9 @@ def release(destination=RELEASE, force=False):
 
     with tempfile.TemporaryDirectory(prefix="release-") as scratch:
         root = Path(scratch)
-        shutil.copytree(SOURCE, root / "source")
-        api = _api(_config(root, f"sqlite:///{root / 'gradebook.db'}"))
-        for assignment in assignments():
-            result = api.generate_assignment(assignment)
-            if not result["success"]:
-                raise RuntimeError(f"nbgrader could not release {assignment}:\n{result['log']}")
-        for assignment in assignments():
+        _generate(course_dir, root,
+                  course_dir.db_url if register else f"sqlite:///{root / 'gradebook.db'}")
+        for assignment in course_dir.assignments():
             target = destination / assignment
             if target.exists():
                 shutil.rmtree(target)
@@ -119,69 +251,122 @@ def release(destination=RELEASE, force=False):
 
 
 class Course:
-    """A scratch nbgrader course directory whose gradebook lives at ``db_url``."""
+    """The nbgrader course where conv-grader records its verdicts: the course itself when
+    grading its ``submitted/`` folder, else a scratch course whose gradebook is ``db_url``."""
 
-    def __init__(self, root, db_url):
+    def __init__(self, root, db_url, course_dir=None):
         self.root = Path(root)
         self.db_url = db_url
+        self.course_dir = course_dir or current()
         self.api = None
 
+    def _make_config(self):
+        source = os.path.relpath(self.course_dir.source, self.course_dir.root) \
+            if self.in_place else "source"
+        release = os.path.relpath(self.course_dir.release, self.course_dir.root) \
+            if self.in_place else "release"
+        return _config(self.root, self.db_url, source, release,
+                       course_id=self.course_dir.course_id, base=self.course_dir.config)
+
+    @property
+    def in_place(self):
+        return self.root == self.course_dir.root
+
     def prepare(self):
-        """Copy the course's source notebooks in and record them in the gradebook."""
+        """A scratch course: copy the course's source notebooks in and register them."""
         if (self.root / "source").exists():
             shutil.rmtree(self.root / "source")
-        shutil.copytree(SOURCE, self.root / "source")
-        self.api = _api(_config(self.root, self.db_url))
-        for assignment in assignments():
-            result = self.api.generate_assignment(assignment)
-            if not result["success"]:
-                raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n"
-                                   f"{result['log']}")
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.api = _generate(self.course_dir, self.root, self.db_url)
+        self.api = _api(self._make_config())
+
+    def check_registered(self, graded):
+        """The course's own gradebook must know every assignment graded into it."""
+        from nbgrader.api import Gradebook, MissingEntry
+
+        with Gradebook(self.db_url, self.course_dir.course_id) as gradebook:
+            missing = []
+            for assignment in graded:
+                try:
+                    gradebook.find_assignment(assignment)
+                except MissingEntry:
+                    missing.append(assignment)
+        if missing:
+            raise CourseError(f"the gradebook {self.db_url} has no assignment {missing}: run "
+                              f"`conv-grader release` in {self.course_dir.root} (it registers "
+                              f"every assignment), then grade again")
+        self.api = _api(self._make_config())
 
     def connect(self):
         """A fresh API handle, for a worker process that inherited this object."""
-        self.api = _api(_config(self.root, self.db_url))
+        self.api = _api(self._make_config())
 
     def submit(self, student, assignment, notebooks):
-        """Place a student's notebooks where nbgrader looks for them."""
-        folder = self.root / "submitted" / student / assignment
+        """Place a student's notebooks (and nbgrader's timestamp.txt) where nbgrader looks."""
+        submitted = self.course_dir.submitted if self.in_place else self.root / "submitted"
+        folder = submitted / student / assignment
+        sources = {Path(p).resolve().parent for p in notebooks.values()}
+        if sources == {folder.resolve()}:
+            return  # already there: the course's own submitted/ folder
         if folder.exists():
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
         for name, path in notebooks.items():
             shutil.copy(path, folder / f"{name}.ipynb")
+        for source in sources:
+            if (source / "timestamp.txt").is_file():
+                shutil.copy(source / "timestamp.txt", folder / "timestamp.txt")
 
-    def autograde(self, student, assignment):
-        """nbgrader autograde without execution; returns None, or nbgrader's error text."""
-        for attempt in range(5):
-            result = self.api.autograde(assignment, student)
-            if result["success"]:
-                return None
-            if "database is locked" not in (result.get("log") or "") or attempt == 4:
-                return _last_error(result.get("log") or result.get("error") or "unknown error")
-            time.sleep(0.2 * (attempt + 1))  # sqlite lets one writer in at a time
+    def record(self, student, assignment, notebooks, decided):
+        """nbgrader autograde of one submission, writing the trusted verdicts ``decided``
+        ({notebook: {grade_id: (score, report)}}); returns None, or nbgrader's error text."""
+        from .nbgrader_judge import DECIDED
+
+        self.submit(student, assignment, notebooks)
+        keys = [(student, assignment, name) for name in decided]
+        DECIDED.update({(student, assignment, name): v for name, v in decided.items()})
+        try:
+            for attempt in range(5):
+                result = self.api.autograde(assignment, student)
+                if result["success"]:
+                    return None
+                log = result.get("log") or result.get("error") or "unknown error"
+                if "database is locked" not in log or attempt == 4:
+                    return _last_error(log)
+                time.sleep(0.2 * (attempt + 1))  # sqlite lets one writer in at a time
+        finally:
+            for key in keys:
+                DECIDED.pop(key, None)
         return None
 
-    def record(self, student, assignment, scores):
-        """Set the auto scores of test cells: scores maps (notebook, grade_id) -> points."""
-        from nbgrader.api import Gradebook, MissingEntry
 
-        for attempt in range(5):
-            try:
-                with Gradebook(self.db_url, "conv-course") as gradebook:
-                    for (notebook, grade_id), score in scores.items():
-                        try:
-                            grade = gradebook.find_grade(grade_id, notebook, assignment, student)
-                        except MissingEntry:
-                            continue
-                        grade.auto_score = score
-                        grade.needs_manual_grade = False
-                    gradebook.db.commit()
-                return
-            except Exception as error:  # sqlite "database is locked": try again shortly
-                if "locked" not in str(error) or attempt == 4:
-                    raise
-                time.sleep(0.2 * (attempt + 1))
+def graded_assignments(works, assignment=None):
+    """The course's assignments to grade: ``assignment``, else those submitted. An
+    assignment the course does not have is a clear error, never a silent 0/0."""
+    known = current().assignments()
+    if assignment is not None:
+        current().notebook_paths(assignment)  # raises for an unknown one
+        return [assignment]
+    present = sorted({a for work in works for (a, _) in work.notebooks})
+    graded = [a for a in known if a in present]
+    if not graded:
+        raise CourseError(f"none of the submitted assignments {present} is an assignment of "
+                          f"the course in {current().root}, which has {known}")
+    return graded
+
+
+def gradebook_course(submissions, scratch, out, db_url, graded):
+    """Where conv-grader records its verdicts: the course's own gradebook when it grades the
+    course's submitted/ folder, else a scratch course with OUT/gradebook.db (or ``db_url``)."""
+    course_dir = current()
+    if Path(submissions).resolve() == course_dir.submitted.resolve():
+        course = Course(course_dir.root, db_url or course_dir.db_url, course_dir)
+        course.check_registered(graded)
+        return course
+    out_db = f"sqlite:///{(Path(out) / 'gradebook.db').resolve()}"
+    course = Course(Path(scratch) / "course", db_url or out_db, course_dir)
+    course.prepare()
+    return course
 
 
 def _last_error(log):

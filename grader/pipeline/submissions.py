@@ -17,7 +17,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .course import SOURCE
+from .course import current
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9_@+-][A-Za-z0-9_.@+-]{0,99}$")
 MAX_NOTEBOOK_BYTES = 64 * 1024**2
@@ -67,6 +67,20 @@ def copy_regular(source, target):
     return None
 
 
+def upload_copy(folder, target):
+    """Every regular ``*.ipynb`` file under ``folder`` (links, FIFOs and devices refused, linked
+    folders never entered), copied under ``target``; returns (target, [why each was refused])."""
+    refused = []
+    for index, (root, dirs, files) in enumerate(os.walk(folder, followlinks=False)):
+        dirs[:] = sorted(d for d in dirs if d != ".ipynb_checkpoints")
+        for name in sorted(f for f in files if f.endswith(".ipynb")):
+            reason = copy_regular(Path(root) / name, Path(target) / str(index) / name)
+            if reason:
+                refused.append(f"{reason}, so it was not graded.")
+    Path(target).mkdir(parents=True, exist_ok=True)
+    return Path(target), refused
+
+
 def _real_dirs(folder):
     """Sub-folders of ``folder`` and the links among its entries (never followed)."""
     entries = sorted(folder.iterdir())
@@ -75,11 +89,7 @@ def _real_dirs(folder):
 
 
 def notebook_names(assignment):
-    folder = SOURCE / assignment
-    if not folder.is_dir():
-        known = sorted(p.name for p in SOURCE.iterdir() if p.is_dir())
-        raise SubmissionError(f"unknown assignment {assignment!r}; the course has {known}")
-    return sorted(p.stem for p in folder.glob("*.ipynb"))
+    return sorted(current().notebook_paths(assignment))
 
 
 def _checked_id(name, where):

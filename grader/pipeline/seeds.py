@@ -1,0 +1,40 @@
+"""Where the hidden cases' seed comes from: a course secret, the student and the assignment.
+
+The secret is made once, in the course directory (``.grader_secret``, mode 600, git-ignored),
+so every regrade, by ``nbgrader autograde``, ``conv-grader autograde`` or on Gradescope,
+draws the same hidden cases for the same student, and nobody can draw them without it.
+"""
+
+import hashlib
+import os
+import secrets
+from pathlib import Path
+
+SECRET_FILE = ".grader_secret"
+
+
+def course_secret(course_root):
+    """The course's secret, made on first use; ``course_root`` must be a writable folder."""
+    path = Path(course_root) / SECRET_FILE
+    try:
+        # O_EXCL: two graders starting at once still end up with one secret.
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except PermissionError as error:
+        raise PermissionError(f"cannot make the course secret {path} ({error.strerror}): grade "
+                              f"where the course folder is writable, or pass --seed S") from None
+    except FileExistsError:
+        secret = path.read_text(encoding="ascii").strip()
+        if not secret:
+            raise ValueError(f"{path} is empty: delete it to make a new course secret "
+                             f"(the hidden cases of every student change then)") from None
+        return secret
+    with os.fdopen(handle, "w", encoding="ascii") as file:
+        file.write(secrets.token_hex(32) + "\n")
+    return path.read_text(encoding="ascii").strip()
+
+
+def student_seed(seed, student, assignment):
+    """Each student gets their own hidden cases, the same ones for the same ``seed``
+    (the course secret, or ``--seed``)."""
+    digest = hashlib.sha256(f"{seed}:{student}:{assignment}".encode()).digest()
+    return int.from_bytes(digest[:4], "little")
