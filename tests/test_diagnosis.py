@@ -135,7 +135,7 @@ def test_a_function_that_changes_its_input_fails_with_its_own_message(capsys):
     assert not any(v.passed for v in verdicts)
     assert verdicts[0].problems[0].startswith("your function changed its input x")
     # only a 1x1 window (x /= 1) leaves x as it was
-    assert checks.grade("avg_pool_forward", bug.fn, points=10, seed=0) <= 1
+    assert checks.score("avg_pool_forward", bug.fn, points=10, seed=0) <= 1
     out = capsys.readouterr().out
     assert out.count("changed its input x") == 1 and "Every failing case: your function" in out
 

@@ -57,7 +57,7 @@ def test_each_dilated_mistake_loses_points_and_is_named(planted, name, capsys):
     def student(*args):
         return dilated_conv(*args, mistake=planted)
 
-    assert checks.grade("conv_forward_dilated", student, points=10, seed=0) < 10
+    assert checks.score("conv_forward_dilated", student, points=10, seed=0) < 10
     checks.check_conv_forward_dilated(student)
     out = capsys.readouterr()
     assert f"likely mistake: {name}" in out.out and not out.err
