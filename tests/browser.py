@@ -253,16 +253,21 @@ def _is_check(cell):
     return grade_id.startswith("check_")
 
 
+def _code_cells(cells, problems):
+    """(index, cell) of every code cell; one that never ran is a problem."""
+    for index, cell in enumerate(cells):
+        if cell["cell_type"] == "code":
+            if cell.get("execution_count") is None:
+                problems.append(f"{_label(index, cell)} did not run")
+            yield index, cell
+
+
 def release_problems(cells):
     """What a student stepping through an untouched release would trip over: any error or
     stderr output outside the autograder cells (which may raise on unfinished work, so that
     Validate flags it), and check cells that do not say in words that the task is missing."""
     problems = []
-    for index, cell in enumerate(cells):
-        if cell["cell_type"] != "code":
-            continue
-        if cell.get("execution_count") is None:
-            problems.append(f"{_label(index, cell)} did not run")
+    for index, cell in _code_cells(cells, problems):
         if not _is_autograder_cell(cell):
             problems += _errors(index, cell)
         if _is_check(cell) and "not implemented yet" not in _text(cell):
@@ -278,11 +283,7 @@ def solution_problems(cells):
     """What Run All on a solution notebook must not show: a cell that did not run, error or
     stderr output, a cell that draws without a picture, a check that is not all passed."""
     problems = []
-    for index, cell in enumerate(cells):
-        if cell["cell_type"] != "code":
-            continue
-        if cell.get("execution_count") is None:
-            problems.append(f"{_label(index, cell)} did not run")
+    for index, cell in _code_cells(cells, problems):
         problems += _errors(index, cell)
         source = "".join(cell.get("source", ""))
         pictures = [o for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]

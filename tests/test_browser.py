@@ -36,9 +36,9 @@ def course(request, tmp_path_factory):
     shutil.copy(REPO / "nbgrader_config.py", root)
     _plant_mistakes(root)
     screenshots = tmp_path_factory.mktemp("browser-screenshots")
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter:
-        reporter.write_line(f"\nbrowser test screenshots: {screenshots}")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        print(f"\nbrowser test screenshots: {screenshots}")
     with browser.LabServer(root, screenshots / "jupyterlab.log") as server:
         driver = browser.chromium(tmp_path_factory.mktemp("chromium-profile"))
         try:
