@@ -40,6 +40,13 @@ def _write(path):
 def _import(name):
     __import__(name)
 
+def _import_from_installation(name):
+    import glob
+    for pattern in ("/lib/python3*/site-packages", "/lib/python3*/dist-packages"):
+        sys.path += glob.glob(sys.base_prefix + pattern) + glob.glob("/usr" + pattern)
+    sys.path += glob.glob("/usr/local/lib/python3*/site-packages")
+    __import__(name)
+
 def _target(fd):
     try:
         target = os.readlink(f"/proc/self/fd/{fd}")
@@ -66,6 +73,7 @@ def probe(host_paths):
             __import__("numpy").__file__)), "planted.pth"))),
         "write_python": _try(lambda: _write(os.path.join(sys.base_prefix, "planted.pth"))),
         "import_scipy": _try(lambda: _import("scipy")),
+        "import_scipy_from_the_installation": _try(lambda: _import_from_installation("scipy")),
         "import_nbgrader": _try(lambda: _import("nbgrader")),
         "import_judge": _try(lambda: _import("grader.diagnosis.judge")),
         "import_tap_columns": _try(lambda: _import("conv_lib._tap_columns")),
@@ -121,6 +129,8 @@ def test_only_its_private_tmp_is_writable_and_everything_is_capped(facts):
 
 def test_only_the_allowed_packages_are_there_and_forbidden_layers_refuse(facts):
     assert facts["import_scipy"] == facts["import_nbgrader"] == "ModuleNotFoundError"
+    # not even through the Python installation's own package folders
+    assert facts["import_scipy_from_the_installation"] == "ModuleNotFoundError"
     assert facts["import_judge"] == "ModuleNotFoundError"
     assert facts["import_tap_columns"] == "ModuleNotFoundError"  # only the fast conv used it
     assert facts["fast_layer"] == "ForbiddenCall"
@@ -180,6 +190,10 @@ def test_a_blob_referenced_many_times_is_decoded_once():
     ("object array", _message({"values": [{"kind": "array", "blob": 0}]},
                               [_npy(np.zeros(3)).replace(b"'<f8'", b"'|O' ")])),
     ("missing blob", _message({"values": [{"kind": "array", "blob": 3}]})),
+    ("negative shape", _message({"values": [{"kind": "array", "blob": 0}]},
+                                [_npy(np.zeros(0)).replace(b"(0,)", b"(-1, 0)")])),
+    ("items not a list", _message({"values": [{"kind": "tuple", "items": 5}]})),
+    ("items not a dict", _message({"values": [{"kind": "dict", "items": [1]}]})),
     ("not JSON", _frame(b"{x}")),
 ])
 def test_the_reader_refuses_what_is_out_of_bounds(name, data):

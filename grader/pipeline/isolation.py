@@ -15,6 +15,7 @@ through). Run as any other user, bubblewrap maps the sandbox to that user.
 """
 
 import functools
+import glob
 import os
 import shutil
 import subprocess
@@ -62,6 +63,15 @@ def _directories(path):
     return args
 
 
+def package_folders(prefix):
+    """Every site-packages or dist-packages folder of the installation and of /usr."""
+    patterns = [f"{prefix}/lib/python3*/site-packages", f"{prefix}/lib/python3*/dist-packages",
+                "/usr/lib/python3*/site-packages", "/usr/lib/python3*/dist-packages",
+                "/usr/local/lib/python3*/site-packages", "/usr/local/lib/python3*/dist-packages"]
+    return sorted({os.path.realpath(f) for pattern in patterns for f in glob.glob(pattern)
+                   if os.path.isdir(f)})
+
+
 def command(view, tmp_bytes):
     """The bwrap command line running the worker of a session whose view is ``view``."""
     prefix, python = python_installation()
@@ -74,6 +84,10 @@ def command(view, tmp_bytes):
             "--perms", "01777", "--size", str(tmp_bytes), "--tmpfs", HOME]
     if not str(prefix).startswith("/usr/"):
         args += _directories(str(prefix)) + ["--ro-bind", str(prefix), str(prefix)]
+    # The installation's own package folders (scipy, nbgrader, a non-editable conv_lib...)
+    # are covered by empty read-only folders: the worker imports only the view's packages.
+    for folder in package_folders(prefix):
+        args += ["--perms", "0555", "--size", "4096", "--tmpfs", folder]
     args += ["--perms", "0755", "--dir", "/sandbox", "--ro-bind", str(view), VIEW,
              "--perms", "0755", "--dir", SITE]
     for name, path in sorted(allowed_packages().items()):

@@ -109,6 +109,8 @@ def _array(blob):
         shape, fortran_order, dtype = read_header(stream)
     except (ValueError, OSError, SyntaxError, TypeError) as error:
         raise ProtocolError(f"unreadable array: {error}") from error
+    if any(type(n) is not int or n < 0 for n in shape):
+        raise ProtocolError(f"an array's header has the impossible shape {shape!r}")
     count = math.prod(shape)
     if dtype.kind not in "biuf" or dtype.hasobject or count * dtype.itemsize != len(blob) - stream.tell():
         raise ProtocolError("an array's header does not match its data")
@@ -132,9 +134,13 @@ def decode(description, blobs, decoded=None, depth=0):
     if kind == "plain":
         return description.get("value")
     if kind in ("tuple", "list"):
+        if type(description.get("items", [])) is not list:
+            raise ProtocolError("malformed value description")
         items = [decode(d, blobs, decoded, depth + 1) for d in description.get("items", [])]
         return tuple(items) if kind == "tuple" else items
     if kind == "dict":
+        if type(description.get("items", {})) is not dict:
+            raise ProtocolError("malformed value description")
         return {str(k): decode(d, blobs, decoded, depth + 1)
                 for k, d in dict(description.get("items", {})).items()}
     return Opaque(str(description.get("type", "object"))[:100])
@@ -236,3 +242,7 @@ class MessageReader:
             return header, [decode(d, blobs, decoded) for d in descriptions]
         except RecursionError as error:
             raise ProtocolError("values nested too deeply") from error
+        except ProtocolError:
+            raise
+        except Exception as error:  # noqa: BLE001 - whatever a forged frame trips, it is forged
+            raise ProtocolError(f"malformed values: {type(error).__name__}") from error
