@@ -5,6 +5,7 @@ error it raised) and decides, so the same judge serves the check cells in a
 student's kernel and the autograder's trusted process.
 """
 
+import builtins
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -79,15 +80,20 @@ def _first_difference(actual, expected):
     return where, float(expected[index]) + 0.0, float(actual[index]) + 0.0
 
 
-def judge_part(task, case, name, actual, expected):
-    """Problems with one part; an empty list means it is right."""
+def judge_part(task, case, name, actual, expected, sealed=False):
+    """Problems with one part; an empty list means it is right. ``sealed`` (a hidden case
+    graded by the instructor's grader) leaves out every value the student's code chose and
+    every value of the expected output: feedback must not become a channel that carries
+    hidden inputs out or expected outputs back."""
     if actual is None:
         return [f"{name} is missing"]
     if not isinstance(actual, np.ndarray):
-        return [f"{name} must be a numpy array (np.ndarray), got {_type_name(actual)}"]
+        got = "" if sealed else f", got {_type_name(actual)}"
+        return [f"{name} must be a numpy array (np.ndarray){got}"]
     explained = mistakes.diagnose(task, case, name, actual)
     if actual.shape != expected.shape:
-        problems = [f"{name} has the wrong shape: expected {expected.shape}, got {actual.shape}"]
+        got = "" if sealed else f", got {actual.shape}"
+        problems = [f"{name} has the wrong shape: expected {expected.shape}{got}"]
     elif not np.all(np.isfinite(actual)):
         problems = [f"{name} contains NaN or inf values (did you read uninitialised np.empty memory?)"]
     else:
@@ -95,7 +101,8 @@ def judge_part(task, case, name, actual, expected):
         if error < TOLERANCE:
             return []
         where, want, got = _first_difference(actual.astype(np.float64), expected)
-        problems = [
+        problems = [f"{name} has the right shape {actual.shape} but wrong values: rel_error "
+                    f"{error:.0e} (needs < {TOLERANCE:.0e})"] if sealed else [
             f"{name} has the right shape {actual.shape} but wrong values: rel_error {error:.1e} "
             f"(needs < {TOLERANCE:.0e}); e.g. {name}{where} should be {want:.6g}, got {got:.6g}"
         ]
@@ -103,23 +110,26 @@ def judge_part(task, case, name, actual, expected):
     return problems
 
 
-def judge(task, case, returned):
-    """The verdict on what a student's function returned for ``case``."""
+def judge(task, case, returned, sealed=False):
+    """The verdict on what a student's function returned for ``case`` (``sealed``: see
+    judge_part; no picture is drawn of a sealed case either)."""
     parts, problem = unpack(task, case, returned)
     if problem:
-        return Verdict(case, False, [problem])
+        return Verdict(case, False, [problem.split(", got ")[0] if sealed else problem])
     expected = reference.parts(task, case, reference.output(task, case))
     problems, difference = [], None
     for name, want in expected.items():
-        found = judge_part(task, case, name, parts[name], want)
+        found = judge_part(task, case, name, parts[name], want, sealed)
         problems += found
         actual = parts[name]
-        if found and difference is None and isinstance(actual, np.ndarray) \
+        if found and not sealed and difference is None and isinstance(actual, np.ndarray) \
                 and actual.shape == np.shape(want) and actual.ndim >= 2:  # drawable
             difference = (name, np.asarray(want), actual.copy())
     return Verdict(case, not problems, problems, difference)
 
 
+BUILTIN_ERRORS = {name for name, value in vars(builtins).items()
+                  if isinstance(value, type) and issubclass(value, BaseException)}
 NOT_IMPLEMENTED = "not implemented yet: replace `raise NotImplementedError()` with your code"
 
 
@@ -147,10 +157,15 @@ def without(problems, line):
     return [p for p in problems if p != line]
 
 
-def judge_error(case, error_type, message, where):
-    """The verdict when the function raised instead of returning."""
+def judge_error(case, error_type, message, where, sealed=False):
+    """The verdict when the function raised instead of returning; ``sealed`` (a hidden
+    case in the instructor's grader) shows a built-in exception's name only."""
     if error_type == "NotImplementedError":
         return Verdict(case, False, [NOT_IMPLEMENTED])
+    if sealed:
+        named = error_type if error_type in BUILTIN_ERRORS else "an exception"
+        return Verdict(case, False, [f"raised {named} (a hidden case's message and line are not "
+                                     "shown: the public cases in your notebook's check show them)"])
     # The student's line first: an error inside conv_lib or NumPy is still their call.
     problems = [f"{where}: raised {error_type}: {message}" if where else
                 f"raised {error_type}: {message}"]

@@ -22,17 +22,26 @@ class NotebookResult:
     findings: dict = field(default_factory=dict)  # task -> [probes.Finding] for failing tasks
 
 
+def sealed(case):
+    """Hidden cases are judged sealed: their feedback carries nothing the student's code
+    chose (messages, types, shapes, values) and nothing of the expected output, so
+    resubmitting cannot smuggle the hidden inputs out or the answers back in."""
+    return case.label.startswith("hidden")
+
+
 def _verdict(task, case, status, value, limits):
     if status == "ok":
         try:
-            return judging.judge(task, case, value)
+            return judging.judge(task, case, value, sealed(case))
         except Exception as error:  # a return value the judge cannot read
-            return Verdict(case, False, [f"returned something the grader cannot read: {error}"])
+            why = "" if sealed(case) else f": {error}"
+            return Verdict(case, False, [f"returned something the grader cannot read{why}"])
     if status == "error" and value.get("type") == INPUT_CHANGED:
-        return Verdict(case, False, [judging.input_changed(task, value.get("changed") or [[0]])])
+        changed = None if sealed(case) else value.get("changed") or [[0]]
+        return Verdict(case, False, [judging.input_changed(task, changed)])
     if status == "error":
         return judging.judge_error(case, value.get("type", "Error"), value.get("message", ""),
-                                   value.get("where", ""))
+                                   value.get("where", ""), sealed(case))
     if status == "timeout":
         return Verdict(case, False, [f"did not finish within {limits.call_seconds:g} s "
                                      "(an endless loop, a sleep, or very slow code?)"])
