@@ -86,7 +86,13 @@ def _export(args):
         for key, path in matched.items():
             take_notebook(work, key, path, scratch)
         graded = [args.assignment] if args.assignment else sorted({a for a, _ in matched})
-        if not graded:  # no assignment named and none recognised: nothing to grade against
+        if len(graded) > 1:  # one upload, one assignment: the maximum must not grow with it
+            messages.append(f"Your upload holds notebooks of {len(graded)} assignments "
+                            f"({', '.join(graded)}), so none was graded: upload only the "
+                            f"notebook this assignment asks for.")
+            work.notebooks.clear()
+            graded = []
+        elif not graded:  # no assignment named and none recognised: nothing to grade against
             graded, messages = [], messages + ["Your upload holds no notebook of this course, "
                                                "so it scores 0. Upload the notebook you worked in."]
         elif not any(a == graded[0] for a, _ in matched):

@@ -62,7 +62,9 @@ def test_a_renamed_upload_is_found_graded_and_regraded_identically(autograder):
     root, run = autograder
     upload = {"conv_forward (1).ipynb": build.EXAMPLES / "ben" / "01_conv_forward" / "conv_forward.ipynb"}
     first = run(upload, ASSIGNMENT="01_conv_forward")
-    assert [t["name"] for t in first["tests"]] == ["01_conv_forward/conv_forward: test_conv_forward"]
+    assert [t["name"] for t in first["tests"]] == [
+        "01_conv_forward/conv_forward: test_conv_forward",
+        "01_conv_forward/conv_forward: test_conv_forward_dilated"]  # the optional task, 0 points
     assert 0 < first["score"] < 10 and first["visibility"] == "visible"  # ben flips the kernel
     assert "likely mistake: kernel flipped" in first["tests"][0]["output"]
     assert (root / "source" / ".grader_secret").stat().st_mode & 0o777 == 0o600
@@ -77,3 +79,28 @@ def test_a_wrong_or_missing_upload_gets_one_message_and_the_usual_maximum(autogr
     assert document["score"] == 0 and sum(t["max_score"] for t in document["tests"]) == 10
     assert document["output"].count("Upload the notebook you worked in") == 1
     assert {t["visibility"] for t in document["tests"]} == {"after_published"}
+
+
+def test_run_autograder_refuses_to_run_without_its_assignment(autograder):
+    """Left empty, an upload of all five notebooks would score against all five (75 points
+    in a 20-point slot): the instructor's one setting is required."""
+    root, _ = autograder
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable,
+           "ASSIGNMENT": ""}
+    done = subprocess.run([str(RUN)], env=env, capture_output=True, text=True)
+    assert done.returncode == 2 and "set ASSIGNMENT" in done.stderr
+    assert not (root / "results" / "results.json").exists()
+
+
+def test_export_without_an_assignment_grades_no_upload_of_several(tmp_path):
+    from grader.__main__ import main
+
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    for assignment, name in (("01_conv_forward", "conv_forward"), ("03_pooling", "pooling")):
+        shutil.copy(build.EXAMPLES / "ada" / assignment / f"{name}.ipynb", upload)
+    out = tmp_path / "results.json"
+    assert main(["export", str(upload), "--format", "gradescope", "--out", str(out),
+                 "--course", str(build.ROOT), "--seed", "1"]) == 0
+    document = json.loads(out.read_text())
+    assert document["score"] == 0 and "holds notebooks of 2 assignments" in document["output"]
