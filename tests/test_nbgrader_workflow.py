@@ -64,6 +64,16 @@ def work(fetched, student):
             cell.source = solutions[grade_id]
         if student == "cheat" and grade_id == "conv_forward_naive":
             cell.source = CHEAT + cell.source
+    if student == "cheat":
+        # Metadata nbgrader itself chokes on, which used to stop autograde for every later
+        # student: a duplicated test cell claiming 100 points, and a cell of another schema.
+        test = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == TEST)
+        copy = nbformat.from_dict(json.loads(json.dumps(test)))
+        copy.source, copy.metadata.nbgrader["points"] = "100", 100
+        alien = nbformat.v4.new_code_cell("100")
+        alien.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True,
+                                      "grade_id": "bonus", "points": 100, "schema_version": 99}
+        notebook.cells += [copy, alien]
     nbformat.write(notebook, str(fetched))
 
 

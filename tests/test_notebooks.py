@@ -137,7 +137,8 @@ def test_nbgrader_autograde_gives_the_untouched_release_zero(nbgrader_autograded
                          ids=lambda p: p.parent.name)
 def test_untouched_release_runs_top_to_bottom_with_friendly_messages(path):
     """A self-learner can run every cell before writing any code: each check says what is
-    missing, and only the test cells fail, each with one plain sentence (Validate shows it)."""
+    missing, and only the test cells worth points fail, each with one plain sentence (Validate
+    shows it); an optional task's 0-point cell never does."""
     notebook = nbformat.read(str(path), as_version=4)
     NotebookClient(notebook, timeout=120, kernel_name="python3", allow_errors=True,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
@@ -151,7 +152,7 @@ def test_untouched_release_runs_top_to_bottom_with_friendly_messages(path):
             continue
         assert not [o for o in cell.outputs if o.get("name") == "stderr"]
         errors = [o for o in cell.outputs if o.output_type == "error"]
-        if _nbgrader(cell).get("grade"):
+        if _nbgrader(cell).get("grade") and _nbgrader(cell).get("points"):
             assert [e.ename for e in errors] == ["NotPassingYet"]
             assert "public cases" in errors[0].evalue
         else:

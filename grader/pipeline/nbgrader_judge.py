@@ -20,7 +20,7 @@ import nbformat
 from nbformat.v4 import new_output
 from traitlets import Unicode
 
-from nbgrader.preprocessors import Execute
+from nbgrader.preprocessors import DeduplicateIds, Execute
 
 from ..diagnosis.tasks import TASKS
 
@@ -38,6 +38,34 @@ def use_trusted_grading(c):
         TrustedTests if step is Execute else step
         for step in Autograde.class_traits()["autograde_preprocessors"].default()
     ]
+    c.Autograde.sanitize_preprocessors = [
+        ForeignMetadata if step is DeduplicateIds else step
+        for step in Autograde.class_traits()["sanitize_preprocessors"].default()
+    ]
+
+
+class ForeignMetadata(DeduplicateIds):
+    """nbgrader's DeduplicateIds, made safe against metadata a student wrote. nbgrader stops
+    the whole autograde run (every later student ungraded) on a cell whose nbgrader metadata
+    is of another schema version or invalid, and DeduplicateIds itself leaves a duplicate
+    with empty metadata, which counts as such a cell. Here any nbgrader metadata that does
+    not validate, or that deduplication emptied, is removed: the cell becomes a plain cell
+    of the student's, and OverwriteCells restores the course's cells by their ids."""
+
+    def preprocess(self, nb, resources):
+        from nbgrader.nbgraderformat import MetadataValidator
+
+        validator = MetadataValidator()
+        for cell in nb.cells:
+            try:
+                validator.validate_cell(cell)
+            except Exception:  # noqa: BLE001 - any invalid metadata is the student's, not ours
+                cell.metadata.pop("nbgrader", None)
+        nb, resources = super().preprocess(nb, resources)
+        for cell in nb.cells:
+            if cell.metadata.get("nbgrader") == {}:
+                del cell.metadata["nbgrader"]
+        return nb, resources
 
 
 def is_test_cell(cell):
