@@ -150,8 +150,15 @@ def test_regrading_gives_identical_grades_and_feedback(workflow):
 def test_conv_grader_is_the_same_engine_on_the_same_gradebook(workflow):
     root = workflow["root"]
     out = workflow["top"] / "out"
+
+    def submitted():  # every file nbgrader collected, timestamps included
+        return {p.relative_to(root): p.read_bytes() for p in (root / "submitted").rglob("*")
+                if p.is_file()}
+
+    before = submitted()
     assert main(["autograde", str(root / "submitted"), "--course", str(root), "--out", str(out),
                  "--jobs", "2", "--no-progress"]) == 0
+    assert submitted() == before  # the course's submissions are read, never rewritten
     with open(out / "grades.csv", newline="") as handle:
         rows = {r["student_id"]: float(r["score"]) for r in csv.DictReader(handle)
                 if r["grade_id"] == TEST}

@@ -302,12 +302,13 @@ class Course:
         self.api = _api(self._make_config())
 
     def submit(self, student, assignment, notebooks):
-        """Place a student's notebooks (and nbgrader's timestamp.txt) where nbgrader looks."""
-        submitted = self.course_dir.submitted if self.in_place else self.root / "submitted"
-        folder = submitted / student / assignment
+        """Place a student's notebooks (and nbgrader's timestamp.txt) where nbgrader looks.
+        The course's own submitted/ folder is never written: what was graded are safe copies
+        of the very files nbgrader reads there."""
+        if self.in_place:
+            return
+        folder = self.root / "submitted" / student / assignment
         sources = {Path(p).resolve().parent for p in notebooks.values()}
-        if sources == {folder.resolve()}:
-            return  # already there: the course's own submitted/ folder
         if folder.exists():
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
