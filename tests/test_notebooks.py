@@ -45,6 +45,11 @@ def test_solution_notebook_runs_top_to_bottom_quickly_and_cleanly(path):
         if meta.get("grade_id", "").startswith("check_"):
             text = "".join(o.get("text", "") for o in cell.outputs)
             assert "all passed" in text, f"{meta['grade_id']}: {text[:300]}"
+    if path.parent.name == "05_convnet":  # the course's payoff: your own layers learn
+        text = "".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code"
+                       for o in c.outputs)
+        assert "runs YOUR conv_forward_im2col and conv_backward_im2col" in text
+        assert float(text.split("test accuracy: ")[1].split()[0]) >= 0.95
 
 
 def test_every_task_has_solution_check_and_test_cells_in_order():
