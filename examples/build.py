@@ -153,7 +153,7 @@ PLANTINGS = {
         "function": "conv_backward_im2col",
         "edits": [("dx = col2im(dcols, x.shape, HH, WW, stride=stride, pad=pad)", "dx = dcols")],
     },
-    "dw not reshaped back in w's order": {
+    "dw reshaped back in the wrong tap order": {
         "function": "conv_backward_im2col",
         "edits": [(".sum(axis=0).reshape(w.shape)",
                    ".sum(axis=0).reshape(F, HH, WW, -1).transpose(0, 3, 1, 2)")],
@@ -184,7 +184,7 @@ SAMPLE_CLASS = {
              "average-pool gradient not divided by the window size", "bias missing (im2col)"],
     "dev": ["output size rounded up", "db summed over the wrong axes",
             "max-pool gradient overwritten where windows overlap",
-            "regularisation missing from the loss", "dw not reshaped back in w's order"],
+            "regularisation missing from the loss", "dw reshaped back in the wrong tap order"],
     "eve": None,  # untouched release notebooks
 }
 

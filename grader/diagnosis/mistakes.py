@@ -372,7 +372,7 @@ CONV_BACKWARD_IM2COL = CONV_BACKWARD[2:] + [
         _equals("dx", _dcols),
     ),
     Mistake(
-        "dw not reshaped back in w's order",
+        "dw reshaped back in the wrong tap order",
         "the columns of dw_row (F, C * HH * WW) are im2col's rows, taps in the order (c, p, q), "
         "the order w.reshape(F, -1) flattened them in: dw = dw_row.reshape(w.shape)",
         _dw_unflattened_wrongly,
