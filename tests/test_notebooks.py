@@ -167,3 +167,29 @@ def test_a_later_notebook_can_borrow_your_function_from_an_earlier_one(capsys):
     assert function_from_notebook(REPO / "nowhere.ipynb", "conv_forward_naive") is None
     out = capsys.readouterr().out
     assert "not written yet" in out and "not found" in out
+
+
+@pytest.mark.parametrize("assignment", ["04_im2col", "05_convnet"])
+def test_a_self_learner_finds_hints_the_hidden_cases_and_the_model_answers(assignment):
+    """Issue 13: two or three collapsed hints before every task, never the whole function;
+    the introduction names grade(...) and where the model answers are."""
+    path = next((REPO / "notebooks" / assignment).glob("*.ipynb"))
+    cells = nbformat.read(str(path), as_version=4).cells
+    assert "grade(" in cells[0].source and f"solutions/{assignment}/{path.name}" in cells[0].source
+    ids = [_nbgrader(c).get("grade_id") for c in cells]
+    for task in ASSIGNMENTS[assignment]:
+        from grader.diagnosis.tasks import TASKS
+
+        at = ids.index(TASKS[task].function)
+        hints = []
+        for cell in reversed(cells[:at]):
+            if not cell.source.startswith("<details><summary>Hint"):
+                break
+            hints.insert(0, cell.source)
+        assert 2 <= len(hints) <= 3, task
+        assert [h.split("</summary>")[0] for h in hints] == [
+            f"<details><summary>Hint {k}" for k in range(1, len(hints) + 1)]
+        assert all(f"def {TASKS[task].function}" not in h for h in hints)
+    solution = nbformat.read(str(REPO / "solutions" / assignment / path.name), as_version=4)
+    answers = [c for c in solution.cells if (_nbgrader(c).get("grade_id") or "").startswith("question_")]
+    assert answers and all(len(c.source.split()) > 40 for c in answers)  # a model answer, not a stub
