@@ -34,6 +34,15 @@ def test_the_untouched_release_and_the_sample_class_fall_back_with_reasons():
     assert "not found" in line
 
 
+def test_a_broken_notebook_costs_only_its_layers(tmp_path):
+    (tmp_path / "04_im2col").mkdir()
+    (tmp_path / "04_im2col/im2col.ipynb").write_text('{"cells": [')  # cut off mid-save
+    shutil.copytree(REPO / "solutions/03_pooling", tmp_path / "03_pooling")
+    layers, line = layers_from_notebooks(tmp_path)
+    assert "conv_lib's conv layer (conv_forward_im2col: im2col.ipynb is not a readable notebook" in line
+    assert layers.conv_forward.__module__ == "conv_lib.conv"
+
+
 def _copy_with(tmp_path, relative, grade_id, source):
     target = tmp_path / relative
     target.parent.mkdir(parents=True, exist_ok=True)
