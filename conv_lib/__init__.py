@@ -8,6 +8,7 @@ from .cnn import ThreeLayerConvNet
 from .conv import conv_backward_fast, conv_forward_fast
 from .im2col import col2im, im2col, output_size
 from .layer_utils import (
+    ConvReluPool,
     affine_relu_backward,
     affine_relu_forward,
     conv_relu_backward,

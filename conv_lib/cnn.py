@@ -2,12 +2,7 @@
 
 import numpy as np
 
-from .layer_utils import (
-    affine_relu_backward,
-    affine_relu_forward,
-    conv_relu_pool_backward,
-    conv_relu_pool_forward,
-)
+from .layer_utils import ConvReluPool, affine_relu_backward, affine_relu_forward
 from .layers import affine_backward, affine_forward, softmax_loss
 
 
@@ -25,10 +20,12 @@ class ThreeLayerConvNet:
       over W1, W2, W3 (not the biases).
     - conv_param, pool_param: the layers' settings.
     - dtype: dtype of every parameter and computation.
+    - layers: the ConvReluPool whose forward and backward make the first block.
     """
 
     def __init__(self, input_dim=(3, 32, 32), num_filters=32, filter_size=7, hidden_dim=100,
-                 num_classes=10, weight_scale=1e-3, reg=0.0, dtype=np.float32, seed=None):
+                 num_classes=10, weight_scale=1e-3, reg=0.0, dtype=np.float32, seed=None,
+                 layers=None):
         """
         Inputs:
         - input_dim: (C, H, W) of one input.
@@ -41,9 +38,12 @@ class ThreeLayerConvNet:
         - reg: L2 regularisation strength.
         - dtype: np.float32 to train fast, np.float64 for gradient checks.
         - seed: seed for the initial weights, for repeatable runs.
+        - layers: a ConvReluPool for the conv - relu - pool block, to train on other
+          conv and pool layers (a student's, say); conv_lib's fast ones when None.
         """
         c, h, w = input_dim
         self.reg = reg
+        self.layers = ConvReluPool() if layers is None else layers
         self.dtype = dtype
         self.conv_param = {"stride": 1, "pad": (filter_size - 1) // 2}
         self.pool_param = {"pool_height": 2, "pool_width": 2, "stride": 2}
@@ -75,7 +75,7 @@ class ThreeLayerConvNet:
         """
         p = self.params
         X = X.astype(self.dtype, copy=False)
-        a1, cache1 = conv_relu_pool_forward(X, p["W1"], p["b1"], self.conv_param, self.pool_param)
+        a1, cache1 = self.layers.forward(X, p["W1"], p["b1"], self.conv_param, self.pool_param)
         a2, cache2 = affine_relu_forward(a1, p["W2"], p["b2"])
         scores, cache3 = affine_forward(a2, p["W3"], p["b3"])
         if y is None:
@@ -87,7 +87,7 @@ class ThreeLayerConvNet:
         grads = {}
         da2, grads["W3"], grads["b3"] = affine_backward(dscores, cache3)
         da1, grads["W2"], grads["b2"] = affine_relu_backward(da2, cache2)
-        _, grads["W1"], grads["b1"] = conv_relu_pool_backward(da1, cache1)
+        _, grads["W1"], grads["b1"] = self.layers.backward(da1, cache1)
         for k in weights:
             grads[k] = grads[k] + self.reg * p[k]
         return loss, grads

@@ -20,6 +20,7 @@ the backward pass gets db from the same product as dw.
 
 import numpy as np
 
+from ._threads import single_blas_thread
 from ._tap_columns import SPARE_BYTES, TapColumns, fill, scatter
 from ._validate import as_array, expect_shape, float_dtype, int_pair, require_keys
 from .im2col import _geometry
@@ -101,6 +102,7 @@ class _Workspace:
         return columns[:, :, : plan.run].transpose(1, 0, 2)
 
 
+@single_blas_thread  # its products are one chunk of a few images: small
 def conv_forward_fast(x, w, b, conv_param):
     """Forward pass of a convolutional layer.
 
@@ -151,6 +153,7 @@ def conv_forward_fast(x, w, b, conv_param):
     return out, (x, w, b, conv_param)
 
 
+@single_blas_thread
 def conv_backward_fast(dout, cache):
     """Backward pass of a convolutional layer.
 

@@ -34,14 +34,43 @@ def conv_relu_backward(dout, cache):
     return conv_backward_fast(relu_backward(dout, relu_cache), conv_cache)
 
 
+class ConvReluPool:
+    """conv -> ReLU -> max pool, from any conv and pool layers with conv_lib's signatures.
+
+    ``conv_forward(x, w, b, conv_param) -> (out, cache)``, ``conv_backward(dout, cache)
+    -> (dx, dw, db)``, ``pool_forward(x, pool_param) -> (out, cache)`` and
+    ``pool_backward(dout, cache) -> dx``; conv_lib's fast layers by default. A network
+    built on ``forward`` and ``backward`` trains on whichever layers it was given, e.g.
+    the ones a student wrote.
+    """
+
+    def __init__(self, conv_forward=conv_forward_fast, conv_backward=conv_backward_fast,
+                 pool_forward=max_pool_forward_fast, pool_backward=max_pool_backward_fast):
+        self.conv_forward, self.conv_backward = conv_forward, conv_backward
+        self.pool_forward, self.pool_backward = pool_forward, pool_backward
+
+    def forward(self, x, w, b, conv_param, pool_param):
+        """Returns (out, cache)."""
+        a, conv_cache = self.conv_forward(x, w, b, conv_param)
+        relu, relu_cache = relu_forward(a)
+        out, pool_cache = self.pool_forward(relu, pool_param)
+        return out, ((conv_cache, relu_cache), pool_cache)
+
+    def backward(self, dout, cache):
+        """Returns (dx, dw, db) for forward."""
+        (conv_cache, relu_cache), pool_cache = cache
+        da = relu_backward(self.pool_backward(dout, pool_cache), relu_cache)
+        return self.conv_backward(da, conv_cache)
+
+
+_FAST = ConvReluPool()
+
+
 def conv_relu_pool_forward(x, w, b, conv_param, pool_param):
-    """conv -> ReLU -> max pool. Returns (out, cache)."""
-    a, conv_relu_cache = conv_relu_forward(x, w, b, conv_param)
-    out, pool_cache = max_pool_forward_fast(a, pool_param)
-    return out, (conv_relu_cache, pool_cache)
+    """conv -> ReLU -> max pool with conv_lib's fast layers. Returns (out, cache)."""
+    return _FAST.forward(x, w, b, conv_param, pool_param)
 
 
 def conv_relu_pool_backward(dout, cache):
     """Returns (dx, dw, db) for conv_relu_pool_forward."""
-    conv_relu_cache, pool_cache = cache
-    return conv_relu_backward(max_pool_backward_fast(dout, pool_cache), conv_relu_cache)
+    return _FAST.backward(dout, cache)

@@ -9,6 +9,7 @@ import sys
 import numpy as np
 from tqdm import tqdm
 
+from ._threads import single_blas_thread
 from .optim import UPDATE_RULES
 
 
@@ -93,6 +94,7 @@ class Solver:
             )
             self.model.params[name] = next_w
 
+    @single_blas_thread
     def check_accuracy(self, X, y, num_samples=None, batch_size=100):
         """Fraction of X the model classifies as y (on a random sample of
         ``num_samples`` inputs when given), computed in batches to bound memory."""
@@ -122,6 +124,7 @@ class Solver:
             self.best_val_acc = val_acc
             self.best_params = {k: v.copy() for k, v in self.model.params.items()}
 
+    @single_blas_thread  # minibatch products are small: see conv_lib._threads
     def train(self):
         """Run the optimisation, then keep the parameters of the best epoch."""
         per_epoch = max(len(self.X_train) // self.batch_size, 1)

@@ -149,19 +149,42 @@ PLANTINGS = {
         "edits": [("out = w.reshape(F, -1) @ cols + b[:, None]", "out = w.reshape(F, -1) @ cols")],
         "feedback": "bias missing",
     },
+    "col2im forgotten: dx is the column gradient dcols": {
+        "function": "conv_backward_im2col",
+        "edits": [("dx = col2im(dcols, x.shape, HH, WW, stride=stride, pad=pad)", "dx = dcols")],
+    },
+    "dw reshaped back in the wrong tap order": {
+        "function": "conv_backward_im2col",
+        "edits": [(".sum(axis=0).reshape(w.shape)",
+                   ".sum(axis=0).reshape(F, HH, WW, -1).transpose(0, 3, 1, 2)")],
+    },
+    "db summed over the wrong axes (im2col)": {
+        "function": "conv_backward_im2col",
+        "edits": [("db = dout_rows.sum(axis=(0, 2))", "db = dout_rows.sum(axis=(1, 2))")],
+        "feedback": "db summed over the wrong axes",
+    },
+    "dx not cropped back from the padded input (im2col)": {
+        "function": "conv_backward_im2col",
+        "edits": [("dx = col2im(dcols, x.shape, HH, WW, stride=stride, pad=pad)",
+                   "H, W = x.shape[2:]\n"
+                   "    dx = col2im(dcols, (N, x.shape[1], H + 2 * pad, W + 2 * pad), HH, WW,\n"
+                   "                stride=stride, pad=0)")],
+        "feedback": "dx not cropped back from the padded input",
+    },
 }
 
 SAMPLE_CLASS = {
     "ada": [],
     "ben": ["kernel flipped", "dilation applied to the window start instead of to the taps",
             "gradient overwritten instead of accumulated (dx)",
-            "max-pool gradient spread over the window"],
+            "max-pool gradient spread over the window",
+            "col2im forgotten: dx is the column gradient dcols"],
     "cleo": ["bias missing", "effective kernel size without the - 1",
              "dx not cropped back from the padded input",
              "average-pool gradient not divided by the window size", "bias missing (im2col)"],
     "dev": ["output size rounded up", "db summed over the wrong axes",
             "max-pool gradient overwritten where windows overlap",
-            "regularisation missing from the loss"],
+            "regularisation missing from the loss", "dw reshaped back in the wrong tap order"],
     "eve": None,  # untouched release notebooks
 }
 

@@ -19,6 +19,7 @@ from .diagnosis.checks import (  # noqa: F401 - re-exported for the notebooks
     check_avg_pool_forward,
     check_avg_pool_backward,
     check_conv_forward_im2col,
+    check_conv_backward_im2col,
     check_convnet_loss,
     grade,
     score,

@@ -12,7 +12,7 @@ from functools import partial
 
 import numpy as np
 
-from conv_lib import im2col
+from conv_lib import col2im, im2col
 from conv_lib.layer_utils import (
     affine_relu_backward,
     affine_relu_forward,
@@ -312,6 +312,36 @@ CONV_FORWARD_IM2COL = [
 
 
 
+def _im2col_backward(dout, cache, bug):
+    """A student who keeps the forward's (F, N * P) layout (issue 13's task 2)."""
+    x, w, _, conv_param, cols = cache
+    s, p = conv_param["stride"], conv_param["pad"]
+    n_, f_ = dout.shape[:2]
+    hh, ww = w.shape[2:]
+    if bug == "dout_not_transposed":
+        dout_2d = dout.reshape(f_, -1)  # mixes images and filters when both are > 1
+    else:
+        dout_2d = dout.transpose(1, 0, 2, 3).reshape(f_, -1)  # (F, N * P)
+    cols_2d = cols.transpose(1, 0, 2).reshape(cols.shape[1], -1)  # (K, N * P)
+    dw = (dout_2d @ cols_2d.T).reshape(w.shape)
+    if bug == "dw_averaged":
+        dw = dw / n_
+    db = dout_2d.sum(axis=1)
+    dcols = (w.reshape(f_, -1).T @ dout_2d).reshape(-1, n_, dout_2d.shape[1] // n_)
+    dx = col2im(dcols.transpose(1, 0, 2), x.shape, hh, ww, stride=1 if bug == "col2im_stride_one" else s,
+                pad=0 if bug == "col2im_no_pad" else p)
+    return dx, dw, db
+
+
+CONV_BACKWARD_IM2COL = [
+    ("dout_not_transposed", ("layout", "batch", "filters"), False),
+    ("dw_averaged", ("batch",), False),
+    # col2im refuses columns of the wrong size: the check points at the call and its arguments
+    ("col2im_stride_one", ("raises", "stride"), False),
+    ("col2im_no_pad", ("raises", "pad"), False),
+]
+
+
 # ------------------------------------------------------------------- convnet loss
 
 
@@ -373,5 +403,6 @@ BUGS = (
     + _bugs("max_pool_backward", MAX_POOL_BACKWARD, _max_pool_backward)
     + _bugs("avg_pool_backward", AVG_POOL_BACKWARD, _avg_pool_backward)
     + _bugs("conv_forward_im2col", CONV_FORWARD_IM2COL, _im2col_forward)
+    + _bugs("conv_backward_im2col", CONV_BACKWARD_IM2COL, _im2col_backward)
     + _bugs("convnet_loss", CONVNET_LOSS, _convnet_loss)
 )

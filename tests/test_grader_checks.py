@@ -42,6 +42,8 @@ CORRECT = {
     "max_pool_backward": students.max_pool_backward,
     "avg_pool_backward": students.avg_pool_backward,
     "conv_forward_im2col": conv_forward_im2col,
+    # The instructor's solution from notebook 4: two matrix multiplies and col2im.
+    "conv_backward_im2col": define_solution("04_im2col", "conv_backward_im2col"),
     "conv_forward_dilated": define_solution("01_conv_forward", "conv_forward_dilated_naive"),
     # The instructor's solution from notebook 5, built from conv_lib's layers.
     "convnet_loss": define_solution("05_convnet", "convnet_loss"),
@@ -58,6 +60,9 @@ FAST = {
     "avg_pool_backward": lambda dout, cache: avg_pool_backward_fast(
         dout, avg_pool_forward_fast(*cache)[1]),
     "conv_forward_im2col": conv_forward_fast,
+    # The checks hand the im2col cache (x, w, b, conv_param, cols); the fast layer keeps its own.
+    "conv_backward_im2col": lambda dout, cache: conv_backward_fast(
+        dout, conv_forward_fast(*cache[:4])[1]),
     "conv_forward_dilated": conv_forward_fast,
 }
 
@@ -257,3 +262,33 @@ def test_a_test_cell_fails_with_a_plain_sentence_while_public_cases_fail(capsys)
         checks.grade("conv_forward", stub, points=10, seed=0)
     assert "not implemented yet" in capsys.readouterr().out
     assert checks.grade("conv_forward", CORRECT["conv_forward"], points=10, seed=0) == 10
+
+
+def test_the_fast_backward_may_use_col2im_but_not_conv_backward_fast(capsys):
+    def conv_backward_im2col(dout, cache):
+        return conv_backward_fast(dout, conv_forward_fast(*cache[:4])[1])
+
+    assert checks.forbidden_uses("conv_backward_im2col", CORRECT["conv_backward_im2col"]) == []
+    assert checks.forbidden_uses("conv_backward_im2col", conv_backward_im2col) == [
+        "conv_backward_fast", "conv_forward_fast"]
+    assert checks.score("conv_backward_im2col", conv_backward_im2col, points=10, seed=0) == 0
+    assert "switched off" in capsys.readouterr().out
+
+
+def test_the_fast_backward_check_tells_a_forward_bug_from_a_backward_bug(capsys):
+    forward = define_solution("04_im2col", "conv_forward_im2col")
+    backward = CORRECT["conv_backward_im2col"]
+
+    def flipped_forward(x, w, b, conv_param):  # consistent with a backward that flips w
+        return forward(x, w[:, :, ::-1, ::-1], b, conv_param)
+
+    def flipped_backward(dout, cache):
+        x, w, b, conv_param, cols = cache
+        dx, dw, db = backward(dout, (x, w[:, :, ::-1, ::-1], b, conv_param, cols))
+        return dx, dw, db
+
+    checks.check_conv_backward_im2col(flipped_backward, forward=flipped_forward, show=False)
+    out = capsys.readouterr().out
+    assert "dx agrees with the numerical gradient of YOUR forward pass" in out
+    checks.check_conv_backward_im2col(flipped_backward, forward=forward, show=False)
+    assert "the bug is in the backward pass" in capsys.readouterr().out

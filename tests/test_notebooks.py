@@ -45,6 +45,11 @@ def test_solution_notebook_runs_top_to_bottom_quickly_and_cleanly(path):
         if meta.get("grade_id", "").startswith("check_"):
             text = "".join(o.get("text", "") for o in cell.outputs)
             assert "all passed" in text, f"{meta['grade_id']}: {text[:300]}"
+    if path.parent.name == "05_convnet":  # the course's payoff: your own layers learn
+        text = "".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code"
+                       for o in c.outputs)
+        assert "runs YOUR conv_forward_im2col and conv_backward_im2col" in text
+        assert float(text.split("test accuracy: ")[1].split()[0]) >= 0.95
 
 
 def test_every_task_has_solution_check_and_test_cells_in_order():
@@ -172,7 +177,8 @@ def test_a_later_notebook_can_borrow_your_function_from_an_earlier_one(capsys):
     assert "not written yet" in out and "not found" in out
 
 
-# Issue 13 added hints, intros and model answers to notebooks 1-3; add 4-5 here once theirs exist.
+# Notebooks 1-3 keep their hints in one Markdown cell before each task; 4-5 in one cell per
+# hint (test below).
 WORKING_ALONE = ["01_conv_forward", "02_conv_backward", "03_pooling"]
 
 
@@ -211,3 +217,29 @@ def test_rel_error_is_defined_before_a_check_first_prints_it():
     ids = [_nbgrader(c).get("grade_id") for c in cells]
     defined = next(i for i, c in enumerate(cells) if r"\mathrm{rel\_error}" in c.source)
     assert defined < ids.index("check_conv_forward")
+
+
+@pytest.mark.parametrize("assignment", ["04_im2col", "05_convnet"])
+def test_notebooks_4_and_5_give_hints_grade_and_the_model_answers(assignment):
+    """Issue 13: two or three collapsed hints before every task, never the whole function;
+    the introduction names grade(...) and where the model answers are."""
+    path = next((REPO / "notebooks" / assignment).glob("*.ipynb"))
+    cells = nbformat.read(str(path), as_version=4).cells
+    assert "grade(" in cells[0].source and f"solutions/{assignment}/{path.name}" in cells[0].source
+    ids = [_nbgrader(c).get("grade_id") for c in cells]
+    for task in ASSIGNMENTS[assignment]:
+        from grader.diagnosis.tasks import TASKS
+
+        at = ids.index(TASKS[task].function)
+        hints = []
+        for cell in reversed(cells[:at]):
+            if not cell.source.startswith("<details><summary>Hint"):
+                break
+            hints.insert(0, cell.source)
+        assert 2 <= len(hints) <= 3, task
+        assert [h.split("</summary>")[0] for h in hints] == [
+            f"<details><summary>Hint {k}" for k in range(1, len(hints) + 1)]
+        assert all(f"def {TASKS[task].function}" not in h for h in hints)
+    solution = nbformat.read(str(REPO / "solutions" / assignment / path.name), as_version=4)
+    answers = [c for c in solution.cells if (_nbgrader(c).get("grade_id") or "").startswith("question_")]
+    assert answers and all(len(c.source.split()) > 40 for c in answers)  # a model answer, not a stub

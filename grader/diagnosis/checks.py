@@ -271,7 +271,7 @@ def _check(task, fn, forward=None, show=True):
     verdicts = run(task, fn)
     # Only the first failing backward case gets the (slower) forward-consistency check.
     for v in verdicts:
-        if not v.passed and task.endswith("backward"):
+        if not v.passed and "backward" in task:
             hint = _own_forward_hint(task, v, fn, forward)
             if hint:
                 v.problems.append(hint)
@@ -323,6 +323,13 @@ def check_avg_pool_backward(avg_pool_backward_naive, forward=None, show=True):
 
 def check_conv_forward_im2col(conv_forward_im2col, show=True):
     _check("conv_forward_im2col", conv_forward_im2col, show=show)
+
+
+def check_conv_backward_im2col(conv_backward_im2col, forward=None, show=True):
+    """Run conv_backward_im2col on the public cases (its cache is the one
+    conv_forward_im2col keeps, cols included); with ``forward`` (your own
+    conv_forward_im2col), also tell a forward bug from a backward bug."""
+    _check("conv_backward_im2col", conv_backward_im2col, forward, show)
 
 
 def check_convnet_loss(convnet_loss, show=True):

@@ -370,6 +370,15 @@ LADDERS = {
         Rung("kernel", {"C": 3, "bias": True}, "cases with C > 1 channels",
              "how w is flattened: w.reshape(F, -1) lists (c, p, q) in the order of im2col's "
              "rows; a transpose before it mixes channels and kernel positions"),)),
+    "conv_backward_im2col": _conv_ladder("dx, dw, db", backward=True, extra=(
+        Rung("layout", {"N": 2, "F": 2, "bias": True}, "cases with N > 1 and F > 1 together",
+             "how dout (N, F, H', W') becomes the product's (N, F, H' * W'): "
+             "dout.reshape(N, F, -1), one (F, P) matrix per image; dw sums the N products"),),
+        replace=(
+            # No loop over channels here: with C > 1 it is the order dw is unflattened in.
+            Rung("channels", {"C": 3, "bias": True}, "cases with C > 1 channels",
+                 "how dw_row (F, C * HH * WW) goes back to w's shape: dw_row.reshape(w.shape), "
+                 "taps in im2col's row order (c, p, q); and dcols = W_row.T @ dout, not W_row"),)),
     "conv_forward_dilated": _conv_ladder("out", extra=(
         Rung("dilation", {"dilation": 2, "H": 7, "W": 7, "bias": True}, "cases with dilation > 1",
              "where tap (p, q) reads: row i * stride + p * dilation, column j * stride + "

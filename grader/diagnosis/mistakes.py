@@ -342,6 +342,44 @@ CONV_BACKWARD = [
 ]
 
 
+# ------------------------------------------------------- conv backward, im2col
+
+
+def _dcols(case):
+    """W_row.T @ dout per image: the column gradient before col2im adds it up."""
+    i = case.inputs
+    n, f = i["dout"].shape[:2]
+    return i["w"].reshape(f, -1).T @ i["dout"].reshape(n, f, -1)
+
+
+def _dw_unflattened_wrongly(case):
+    """dw_row (F, K) read back with the taps in another order than (c, p, q)."""
+    dw = reference.output("conv_backward_im2col", case)[1]
+    f, c, hh, ww = dw.shape
+    rows = dw.reshape(f, -1)
+    wrong = [rows.reshape(f, hh, ww, c).transpose(0, 3, 1, 2),  # channels last
+             rows.reshape(f, c, ww, hh).transpose(0, 1, 3, 2),  # kernel transposed
+             rows.T.reshape(dw.shape)]  # dw_row built as (K, F): cols @ dout.T
+    wrong = [v for v in wrong if not np.allclose(v, dw)]
+    return {"dw": lambda actual: any(close(actual, v) for v in wrong)} if wrong else {}
+
+
+CONV_BACKWARD_IM2COL = CONV_BACKWARD[2:] + [
+    Mistake(
+        "col2im forgotten: dx is the column gradient dcols",
+        "dcols (N, C * HH * WW, H' * W') has one entry per copy of a pixel; add the copies "
+        "back onto x's pixels with dx = col2im(dcols, x.shape, HH, WW, stride=stride, pad=pad)",
+        _equals("dx", _dcols),
+    ),
+    Mistake(
+        "dw reshaped back in the wrong tap order",
+        "the columns of dw_row (F, C * HH * WW) are im2col's rows, taps in the order (c, p, q), "
+        "the order w.reshape(F, -1) flattened them in: dw = dw_row.reshape(w.shape)",
+        _dw_unflattened_wrongly,
+    ),
+]
+
+
 # --------------------------------------------------------------------- pooling
 
 
@@ -516,6 +554,7 @@ CATALOG = {
     "conv_forward_im2col": CONV_FORWARD,
     "conv_forward_dilated": CONV_FORWARD_DILATED,
     "conv_backward": CONV_BACKWARD,
+    "conv_backward_im2col": CONV_BACKWARD_IM2COL,
     "max_pool_forward": MAX_POOL_FORWARD,
     "max_pool_backward": MAX_POOL_BACKWARD,
     "avg_pool_forward": AVG_POOL_FORWARD,

@@ -108,7 +108,7 @@ def function_from_notebook(path, name):
 
     Runs that notebook's import cell and the solution cell defining ``name`` (nothing
     else) and returns the function, or None with a printed reason when the notebook
-    is missing or the function is not written yet.
+    is missing or unreadable or the function is not written yet.
     """
     from pathlib import Path
 
@@ -116,7 +116,11 @@ def function_from_notebook(path, name):
     if not path.exists():
         print(f"{name}: {path} not found, so it is left out")
         return None
-    notebook = nbformat.read(str(path), as_version=4)
+    try:
+        notebook = read(path)
+    except ValueError as error:
+        print(f"{name}: {error}, so it is left out")
+        return None
     namespace = {}
     for statement in prelude(notebook):
         try:

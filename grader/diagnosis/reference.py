@@ -40,7 +40,7 @@ def output(task, case):
         return _convnet(i)
     if task in ("conv_forward", "conv_forward_dilated", "conv_forward_im2col"):
         return _conv_forward(i)[0]
-    if task == "conv_backward":
+    if task in ("conv_backward", "conv_backward_im2col"):
         return conv_backward_fast(i["dout"], _conv_forward(i)[1])
     pool = {"max": (max_pool_forward_fast, max_pool_backward_fast),
             "avg": (avg_pool_forward_fast, avg_pool_backward_fast)}[task[:3]]

@@ -26,6 +26,16 @@ def _conv_call(i):
     return (i["x"], i["w"], i["b"], i["conv_param"])
 
 
+def _im2col_backward_call(i):
+    """dout and the cache conv_forward_im2col keeps: (x, w, b, conv_param, cols)."""
+    from conv_lib.im2col import im2col
+
+    _, _, hh, ww = i["w"].shape
+    p = i["conv_param"]
+    cols = im2col(i["x"], hh, ww, stride=p["stride"], pad=p["pad"])
+    return (i["dout"], (*_conv_call(i), cols))
+
+
 def _pool_call(i):
     return (i["x"], i["pool_param"])
 
@@ -65,6 +75,9 @@ TASKS = {
              _BACKWARD_ARGUMENTS),
         Task("conv_forward_im2col", "conv_forward_im2col", cases.conv_cases, _conv_call,
              "a tuple (out, cache)", ("out",), _FAST, _CONV_ARGUMENTS),
+        Task("conv_backward_im2col", "conv_backward_im2col", cases.conv_cases,
+             _im2col_backward_call, "a tuple (dx, dw, db)", ("dx", "dw", "db"), _FAST,
+             _BACKWARD_ARGUMENTS),
         Task("convnet_loss", "convnet_loss", cases.convnet_cases,
              lambda i: (model_from(i["model"]), i["X"], i.get("y")),
              "scores (N, C) when y is None, else a tuple (loss, grads)", ("scores",),
@@ -77,6 +90,6 @@ ASSIGNMENTS = {
     "01_conv_forward": ("conv_forward", "conv_forward_dilated"),  # the second is optional
     "02_conv_backward": ("conv_backward",),
     "03_pooling": ("max_pool_forward", "max_pool_backward", "avg_pool_forward", "avg_pool_backward"),
-    "04_im2col": ("conv_forward_im2col",),
+    "04_im2col": ("conv_forward_im2col", "conv_backward_im2col"),
     "05_convnet": ("convnet_loss",),
 }

@@ -20,7 +20,7 @@ import conv_lib
 
 from .. import diagnosis
 
-PACKAGES = ("numpy", "matplotlib", "tqdm")  # what conv_lib needs; all student code may import
+PACKAGES = ("numpy", "matplotlib", "tqdm", "threadpoolctl")  # what conv_lib needs; all student code may import
 # The worker's own code, as package-relative paths: enough to run
 # ``grader.pipeline.worker`` and nothing of the judge, the cases or the reference.
 WORKER_FILES = ("__init__.py", "pipeline/__init__.py", "pipeline/worker.py", "pipeline/protocol.py",
