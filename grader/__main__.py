@@ -12,6 +12,7 @@ or the folder given with --course DIR.
 """
 
 import argparse
+import html
 import os
 import re
 import sys
@@ -126,7 +127,7 @@ def _demo(args):
     print("\nMistakes the feedback names:")
     for student in sorted(p.name for p in (out / "feedback").iterdir()):
         pages = "".join(p.read_text(encoding="utf-8") for p in (out / "feedback" / student).rglob("*.html"))
-        named = sorted(set(re.findall(r"likely mistake: ([^.]+)\.", pages)))
+        named = sorted({html.unescape(m) for m in re.findall(r"likely mistake: ([^.]+)\.", pages)})
         print(f"  {student}: {'; '.join(named) if named else '(none)'}")
     return code
 
