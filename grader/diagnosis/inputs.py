@@ -64,7 +64,6 @@ CHANGED = "your function changed its input"
 
 def changed_message(paths, names):
     """The sentence a student reads when the call changed an input in place."""
-    listed = ("(which one is not shown for a hidden case)" if paths is None
-              else ", ".join(dict.fromkeys(_name(p, names) for p in paths)))
+    listed = ", ".join(dict.fromkeys(_name(p, names) for p in paths))
     return (f"{CHANGED} {listed}, which its caller still needs. Fix: compute into a new "
             f"array (x = x / 4, or work on x.copy()) instead of writing into it (x /= 4, x[...] = ...)")

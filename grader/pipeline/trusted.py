@@ -37,7 +37,9 @@ def _verdict(task, case, status, value, limits):
             why = "" if sealed(case) else f": {error}"
             return Verdict(case, False, [f"returned something the grader cannot read{why}"])
     if status == "error" and value.get("type") == INPUT_CHANGED:
-        changed = None if sealed(case) else value.get("changed") or [[0]]
+        changed = value.get("changed") or [[0]]
+        if sealed(case):  # which argument, by the task's own names; no key the worker chose
+            changed = [[path[0]] for path in changed]
         return Verdict(case, False, [judging.input_changed(task, changed)])
     if status == "error":
         return judging.judge_error(case, value.get("type", "Error"), value.get("message", ""),
