@@ -188,9 +188,18 @@ def _grade_safely(work, course, seed, limits, graded_assignments, books=None):
 _POOL_STATE = {}
 
 
+def one_blas_thread():
+    """The judge's reference arithmetic on one BLAS thread: each grading process is one of
+    --jobs (or of a cluster worker's threads), and more threads only fight over the cores."""
+    from threadpoolctl import threadpool_limits  # scikit-learn's dependency
+
+    threadpool_limits(1)
+
+
 def _init_pool(course, books):
     # Ctrl-C is the instructor's process's to handle: it lets running students finish.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    one_blas_thread()
     if course is not None:
         course.connect()
     _POOL_STATE.update(course=course, books=books)

@@ -266,7 +266,9 @@ class Session:
 
     def _start(self):
         if self.view is None:
-            self.view = str(worker_view.build(self.blocked))
+            # Unsandboxed, the worker could write into its view: each session gets its own.
+            self.view = str(worker_view.build(self.blocked) if self.limits.unsafe_no_sandbox
+                            else worker_view.shared(self.blocked))
         for _ in range(len(self.cells) + 1):
             if time.monotonic() >= self.deadline:
                 self._expire()
@@ -317,9 +319,9 @@ class Session:
         if self.worker is not None:
             self.worker.stop()
             self.worker = None
-        if self.view is not None:
+        if self.view is not None and self.limits.unsafe_no_sandbox:
             shutil.rmtree(self.view, ignore_errors=True)
-            self.view = None
+        self.view = None
 
 
 def verify(limits=None):
