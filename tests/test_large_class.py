@@ -200,3 +200,29 @@ def test_a_worker_killed_mid_student_has_that_student_graded_elsewhere(reference
     assert (interrupted, survivor) in starts(tmp_path / "starts")  # retried elsewhere
     assert (tmp_path / "out" / "grades.csv").read_text() == grades
     assert_graded_once(tmp_path / "out")
+
+
+def test_the_journal_returns_a_result_whole_and_only_for_the_same_inputs(tmp_path):
+    from grader.pipeline.autograde import StudentResult
+    from grader.pipeline.journal import Journal, fingerprint
+    from grader.pipeline.submissions import StudentWork
+
+    notebook = tmp_path / "pooling.ipynb"
+    notebook.write_text("{}")
+    work = StudentWork("ada", {("03_pooling", "pooling"): notebook})
+    mark = fingerprint(work, 7, ["03_pooling"], False, "course")
+    result = StudentResult("ada", rows=[["ada", "03_pooling", "pooling", "t", 1.0, 1.0, "graded"]],
+                           pages={("03_pooling", "pooling"): "<p>page</p>"},
+                           reports={("03_pooling", "pooling", "t"): "ok"}, warnings=["w"])
+    journal = Journal(tmp_path, fresh=True)
+    journal.commit(result, mark)
+    assert journal.finished({"ada": mark}, StudentResult) == {"ada": result}
+    notebook.write_text('{"cells": []}')  # a changed notebook is not the one graded
+    changed = fingerprint(work, 7, ["03_pooling"], False, "course")
+    notebook.write_text("{}")
+    other_seed = fingerprint(work, 8, ["03_pooling"], False, "course")
+    unsandboxed = fingerprint(work, 7, ["03_pooling"], True, "course")
+    assert mark not in (changed, other_seed, unsandboxed)
+    assert journal.finished({"ada": changed}, StudentResult) == {}
+    journal.close()
+    assert Journal(tmp_path, fresh=True).finished({"ada": mark}, StudentResult) == {}

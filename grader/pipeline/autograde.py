@@ -160,14 +160,15 @@ def record_student(course, work, result, assignments=None):
                                    f"this submission in the gradebook: {problem}")
 
 
-def failed_student(work, graded_assignments, error, limits=None):
+def failed_student(work, graded_assignments, error, limits=None, books=None):
     """Rows with status "error" and a feedback page that says why, for a student
     whose grading broke down outside the sandbox (a bug of ours, never theirs)."""
+    books = books or course_notebooks(graded_assignments)
     result = StudentResult(work.student, unsandboxed=bool(limits and limits.unsafe_no_sandbox),
                            broken=True)
     message = f"Could not be graded: {type(error).__name__}: {error}"
     for assignment in graded_assignments:
-        for name, course_nb in course_notebooks([assignment])[assignment].items():
+        for name, course_nb in books[assignment].items():
             cells = graded_cells(course_nb)
             result.rows += [[work.student, assignment, name, g, 0.0 if kind == "test" else "", p,
                              "error"] for g, p, kind in cells]
@@ -182,7 +183,7 @@ def _grade_safely(work, course, seed, limits, graded_assignments, books=None):
     try:
         return grade_student(work, course, seed, limits, graded_assignments, books)
     except Exception as error:  # noqa: BLE001 - one student's trouble must not stop the class
-        return failed_student(work, graded_assignments, error, limits)
+        return failed_student(work, graded_assignments, error, limits, books)
 
 
 _POOL_STATE = {}
@@ -301,7 +302,7 @@ def _grade_in_pool(works, course, seed, limits, graded, books, jobs, finish):
                 try:
                     finish(future.result())
                 except Exception as error:  # noqa: BLE001 - e.g. the pool process was killed
-                    finish(failed_student(futures[future], graded, error, limits))
+                    finish(failed_student(futures[future], graded, error, limits, books))
 
         try:
             collect_from(as_completed(futures))

@@ -73,10 +73,10 @@ def _client(address):
 def grade_on_cluster(address, works, course, seed, limits, graded, books, finish):
     """Grade ``works`` on the cluster at ``address``; ``finish`` gets each result here,
     after its gradebook entry in ``course`` is made."""
-    from distributed import as_completed
-
     run = uuid.uuid4().hex[:8]  # task keys unique per run: no result of an earlier run is reused
     with _client(address) as client:
+        from distributed import as_completed
+
         [shared_books] = client.scatter([books], broadcast=True)
         futures = {client.submit(grade_parcel, parcel(work, graded), seed, limits, graded,
                                  shared_books, key=f"grade-{run}-{work.student}", pure=False,
@@ -87,7 +87,7 @@ def grade_on_cluster(address, works, course, seed, limits, graded, books, finish
                 try:
                     result = future.result()
                 except Exception as error:  # noqa: BLE001 - e.g. no sandbox on that worker
-                    result = failed_student(work, graded, error, limits)
+                    result = failed_student(work, graded, error, limits, books)
                 if course is not None and not result.broken:
                     record_student(course, work, result)
                 finish(result)
