@@ -55,7 +55,9 @@ def _autograde(args):
             print(f"warning: {warning}")
     source = (f"seed {seed}; pass --seed {seed} to reproduce" if args.seed is not None else
               f"from the course secret in {SECRET_FILE}, the same on every regrade")
-    print(f"\n{len(results)} students graded in {time.perf_counter() - started:.1f} s "
+    kept = sum(r.resumed for r in results)
+    resumed = f", {kept} of them kept from the earlier run" if kept else ""
+    print(f"\n{len(results)} students graded{resumed} in {time.perf_counter() - started:.1f} s "
           f"(hidden cases {source})")
     print(f"grades: {Path(args.out) / 'grades.csv'}\nfeedback: {Path(args.out) / 'feedback'}/")
     return 0

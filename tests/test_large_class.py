@@ -33,7 +33,7 @@ def autograde(out, *options, log, wait=True):
     process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     if wait:
-        _, stderr = process.communicate(timeout=900)
+        process.output, stderr = process.communicate(timeout=900)
         assert process.returncode == 0, stderr
     return process
 
@@ -92,7 +92,8 @@ def test_an_interrupted_run_resumes_without_regrading_anyone(reference, tmp_path
     assert 2 <= len(finished) < len(STUDENTS)
     assert not (out / "grades.csv").exists()  # no partial table that looks complete
 
-    autograde(out, "--jobs", "2", "--resume", log=tmp_path / "second")
+    second = autograde(out, "--jobs", "2", "--resume", log=tmp_path / "second")
+    assert f"{len(finished)} of them kept from the earlier run" in second.output
     resumed = Counter(s for s, _ in starts(tmp_path / "second"))
     assert set(resumed) == set(STUDENTS) - set(finished)  # finished students were not regraded
     assert all(resumed[s] == per_student[s] for s in resumed)  # each of the rest once

@@ -51,6 +51,7 @@ class StudentResult:
     # assignment -> {notebook: {grade_id: (score, report)}}: what the gradebook records
     decided: dict = field(default_factory=dict)
     broken: bool = False  # grading broke down (failed_student): never kept for --resume
+    resumed: bool = False  # kept from an earlier run by --resume, not graded by this one
 
 
 def course_notebooks(graded):
@@ -252,6 +253,8 @@ def autograde(submissions, out, jobs=1, db_url=None, seed=None, assignment=None,
             # Everything written comes from the journal, so a resumed run writes what an
             # uninterrupted one would; breakdowns were never committed and come from this run.
             results = list(journal.finished(marks, StudentResult).values())
+            for result in results:
+                result.resumed = result.student in done
             results += [r for r in fresh if r.broken]
         finally:
             journal.close()
