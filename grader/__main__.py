@@ -25,7 +25,9 @@ from .pipeline.course import EXAMPLES, REPO, CourseError, environment_path
 
 def _autograde(args):
     from .pipeline.autograde import autograde, summary
+    from .pipeline.cluster import ClusterUnavailable
     from .pipeline.isolation import SandboxUnavailable
+    from .pipeline.journal import FILE as JOURNAL
     from .pipeline.sandbox import Limits
     from .pipeline.seeds import SECRET_FILE
     from .pipeline.submissions import SubmissionError
@@ -36,8 +38,15 @@ def _autograde(args):
         results, seed = autograde(args.submissions, args.out, jobs=jobs, db_url=args.db,
                                   seed=args.seed, assignment=args.assignment,
                                   limits=Limits(unsafe_no_sandbox=args.unsafe_no_sandbox),
-                                  progress=not args.no_progress)
-    except (SubmissionError, SandboxUnavailable, CourseError, PermissionError) as error:
+                                  progress=not args.no_progress, resume=args.resume,
+                                  cluster=args.cluster)
+    except KeyboardInterrupt:
+        print(f"\nautograde: interrupted; every student graded so far is recorded in "
+              f"{Path(args.out) / JOURNAL} and the gradebook. Run the same command with "
+              f"--resume to grade the rest.", file=sys.stderr)
+        return 130
+    except (SubmissionError, SandboxUnavailable, CourseError, ClusterUnavailable,
+            PermissionError) as error:
         # nothing graded: say why, exit non-zero
         print(f"autograde: {error}", file=sys.stderr)
         return 2
@@ -47,7 +56,9 @@ def _autograde(args):
             print(f"warning: {warning}")
     source = (f"seed {seed}; pass --seed {seed} to reproduce" if args.seed is not None else
               f"from the course secret in {SECRET_FILE}, the same on every regrade")
-    print(f"\n{len(results)} students graded in {time.perf_counter() - started:.1f} s "
+    kept = sum(r.resumed for r in results)
+    resumed = f", {kept} of them kept from the earlier run" if kept else ""
+    print(f"\n{len(results)} students graded{resumed} in {time.perf_counter() - started:.1f} s "
           f"(hidden cases {source})")
     print(f"grades: {Path(args.out) / 'grades.csv'}\nfeedback: {Path(args.out) / 'feedback'}/")
     return 0
@@ -120,7 +131,8 @@ def _demo(args):
           f"(one full-marks notebook set, three with typical mistakes, one empty):\n")
     demo_args = argparse.Namespace(submissions=EXAMPLES, out=out, jobs=args.jobs, db=None,
                                    seed=args.seed, assignment=None, no_progress=args.no_progress,
-                                   unsafe_no_sandbox=args.unsafe_no_sandbox)
+                                   unsafe_no_sandbox=args.unsafe_no_sandbox, resume=False,
+                                   cluster=None)
     code = _autograde(demo_args)
     if code != 0:
         return code
@@ -179,6 +191,12 @@ def build_parser():
                        help="seed of the hidden cases (default: from the course secret)")
     grade.add_argument("--assignment", default=None, help="grade only this assignment")
     grade.add_argument("--no-progress", action="store_true", help="no progress bar")
+    grade.add_argument("--resume", action="store_true",
+                       help="keep the students an earlier run into the same OUT finished with "
+                       "this seed and these very notebooks (by content); grade only the rest")
+    grade.add_argument("--cluster", default=None, metavar="ADDRESS",
+                       help="grade on the Dask cluster whose scheduler is at ADDRESS "
+                       "(tcp://host:8786; needs conv-course[cluster]) instead of --jobs")
     _unsafe_option(grade)
     grade.set_defaults(run=_autograde)
 

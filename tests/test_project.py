@@ -52,7 +52,7 @@ def test_public_api_is_importable():
 
 def test_gitignore_covers_student_folders_grader_output_and_the_course_secret():
     paths = ["submitted/ada/01_conv_forward/conv_forward.ipynb", "autograded/ada/x.ipynb",
-             "feedback/ada/01_conv_forward/conv_forward.html", "grades.csv", "gradebook.db",
+             "feedback/ada/01_conv_forward/conv_forward.html", "grades.csv", "graded.sqlite", "gradebook.db",
              ".grader_secret", "exchange/conv/inbound/x"]
     result = subprocess.run(["git", "check-ignore", "--no-index", *paths], cwd=ROOT,
                             capture_output=True, text=True)

@@ -47,6 +47,12 @@ def _import_from_installation(name):
     sys.path += glob.glob("/usr/local/lib/python3*/site-packages")
     __import__(name)
 
+def _pyplot():
+    import matplotlib.pyplot as plt  # deferred by the worker until first used
+    deferred = type(sys.modules["matplotlib.pyplot"]).__name__
+    figure = plt.figure()
+    return [deferred, type(figure).__name__, type(sys.modules["matplotlib.pyplot"]).__name__]
+
 def _target(fd):
     try:
         target = os.readlink(f"/proc/self/fd/{fd}")
@@ -72,6 +78,11 @@ def probe(host_paths):
         "write_site": _try(lambda: _write(os.path.join(os.path.dirname(os.path.dirname(
             __import__("numpy").__file__)), "planted.pth"))),
         "write_python": _try(lambda: _write(os.path.join(sys.base_prefix, "planted.pth"))),
+        # shared by every session of a grading process: read-only to each of them
+        "write_view": _try(lambda: _write(__import__("conv_lib").__file__)),
+        "write_fonts": _try(lambda: _write(next(
+            os.path.join("/tmp/matplotlib", f) for f in os.listdir("/tmp/matplotlib")))),
+        "pyplot_on_use": _pyplot(),
         "import_scipy": _try(lambda: _import("scipy")),
         "import_scipy_from_the_installation": _try(lambda: _import_from_installation("scipy")),
         "import_nbgrader": _try(lambda: _import("nbgrader")),
@@ -120,7 +131,8 @@ def test_the_worker_sees_no_host_file_and_keeps_no_grader_state(facts):
 
 def test_only_its_private_tmp_is_writable_and_everything_is_capped(facts):
     assert facts["write_tmp"] == "allowed" and facts["cwd"] == isolation.HOME
-    for place in ("write_root", "write_dev", "write_site", "write_python"):
+    for place in ("write_root", "write_dev", "write_site", "write_python", "write_view",
+                  "write_fonts"):
         assert facts[place] != "allowed", place
     limits = Limits()
     assert (facts["nproc"], facts["fsize"], facts["address_space"]) == (
@@ -134,6 +146,11 @@ def test_only_the_allowed_packages_are_there_and_forbidden_layers_refuse(facts):
     assert facts["import_judge"] == "ModuleNotFoundError"
     assert facts["import_tap_columns"] == "ModuleNotFoundError"  # only the fast conv used it
     assert facts["fast_layer"] == "ForbiddenCall"
+
+
+def test_pyplot_loads_on_first_use_with_the_prebuilt_font_list(facts):
+    assert facts["pyplot_on_use"] == ["_DeferredModule", "Figure", "module"]
+    assert facts["write_fonts"] not in ("allowed", "StopIteration")  # there, and read-only
 
 
 def test_each_task_view_stubs_what_it_forbids_and_keeps_what_it_needs():

@@ -1,18 +1,22 @@
 """Grade a whole class: nbgrader bookkeeping plus trusted, sandboxed judging.
 
-For each student, in a pool of ``jobs`` processes:
-1. nbgrader autograde records the submission (no student code runs);
-2. each notebook's solution cells run in a limited worker process, which
+For each student, in a pool of ``jobs`` processes (or on a Dask cluster, cluster.py):
+1. each notebook's solution cells run in a sandboxed worker process, which
    calls the graded functions on public and hidden cases;
-3. the verdicts are decided here, written into the gradebook, grades.csv and
-   a feedback page per notebook, once every worker is gone, each file written
-   whole or not at all (a temporary file renamed into place).
+2. the verdicts are decided next to it, where no student code runs, and nbgrader
+   autograde records them in the gradebook;
+3. the instructor's process commits the student to OUT/graded.sqlite (journal.py) the
+   moment the result arrives, so an interrupted run loses no finished student and
+   ``--resume`` grades only the rest;
+4. at the end grades.csv and a feedback page per notebook are written from the
+   journal, each file whole or not at all (a temporary file renamed into place).
 """
 
 import csv
 import io
 import multiprocessing
 import os
+import signal
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -26,7 +30,8 @@ from ..diagnosis import notebook_code
 from ..diagnosis.checks import report
 from .course import current, gradebook_course, graded_assignments, graded_cells
 from .isolation import UNSAFE_FLAG, UNSAFE_NOTE
-from .sandbox import Limits, verify
+from .journal import Journal, course_fingerprint, fingerprint
+from .sandbox import GRADING, Limits, verify
 from .seeds import course_secret, student_seed
 from .submissions import collect
 from ..diagnosis.tasks import TASKS
@@ -43,11 +48,17 @@ class StudentResult:
     reports: dict = field(default_factory=dict)  # (assignment, notebook, grade_id) -> text
     seconds: float = 0.0  # wall time spent grading this student
     unsandboxed: bool = False  # graded with --unsafe-no-sandbox
+    # assignment -> {notebook: {grade_id: (score, report)}}: what the gradebook records
+    decided: dict = field(default_factory=dict)
+    broken: bool = False  # grading broke down (failed_student): never kept for --resume
+    resumed: bool = False  # kept from an earlier run by --resume, not graded by this one
 
 
-def _course_notebooks(assignment):
-    return {name: nbformat.read(str(p), as_version=4)
-            for name, p in current().notebook_paths(assignment).items()}
+def course_notebooks(graded):
+    """{assignment: {name: notebook}} of the course, read once per run, not per student."""
+    return {assignment: {name: nbformat.read(str(p), as_version=4)
+                         for name, p in current().notebook_paths(assignment).items()}
+            for assignment in graded}
 
 
 def _run_notes(limits):
@@ -104,42 +115,61 @@ def grade_notebook(student, assignment, name, course_nb, path, seed, limits, dea
     return rows("graded", scores), page, scores, reports
 
 
-def grade_student(work, course, seed, limits, graded_assignments):
-    """Everything for one student; runs in a pool process."""
+def grade_student(work, course, seed, limits, graded_assignments, books=None):
+    """Everything for one student; runs in a pool process or on a cluster worker.
+
+    ``books``: course_notebooks(graded_assignments), read here when not given. With a
+    ``course``, each assignment is recorded in its gradebook (record_student) as it is graded."""
     start = time.perf_counter()
     limits = limits or Limits()
+    books = books or course_notebooks(graded_assignments)
     deadline = time.monotonic() + limits.student_seconds
     result = StudentResult(work.student, unsandboxed=limits.unsafe_no_sandbox)
-    for assignment in graded_assignments:
-        submitted = {nb: p for (a, nb), p in work.notebooks.items() if a == assignment}
-        decided = {}
-        for name, course_nb in _course_notebooks(assignment).items():
-            path = submitted.get(name)
-            rows, page, scores, reports = grade_notebook(
-                work.student, assignment, name, course_nb, path,
-                student_seed(seed, work.student, assignment), limits, deadline,
-                refused=work.refusal(assignment, name),
-            )
-            result.rows += rows
-            result.pages[(assignment, name)] = page
-            result.reports.update({(assignment, name, g): text for g, text in reports.items()})
-            decided[name] = {g: (scores.get(g, 0.0), text) for g, text in reports.items()}
-        if submitted and course is not None:
-            problem = course.record(work.student, assignment, submitted, decided)
-            if problem:  # the grades above stand; only the gradebook copy is missing
-                result.warnings.append(f"{work.student}/{assignment}: nbgrader could not record "
-                                       f"this submission in the gradebook: {problem}")
+    label = GRADING.set(work.student)
+    try:
+        for assignment in graded_assignments:
+            decided = {}
+            for name, course_nb in books[assignment].items():
+                rows, page, scores, reports = grade_notebook(
+                    work.student, assignment, name, course_nb, work.notebooks.get((assignment, name)),
+                    student_seed(seed, work.student, assignment), limits, deadline,
+                    refused=work.refusal(assignment, name),
+                )
+                result.rows += rows
+                result.pages[(assignment, name)] = page
+                result.reports.update({(assignment, name, g): text for g, text in reports.items()})
+                decided[name] = {g: (scores.get(g, 0.0), text) for g, text in reports.items()}
+            result.decided[assignment] = decided
+            if course is not None:
+                record_student(course, work, result, [assignment])
+    finally:
+        GRADING.reset(label)
     result.seconds = time.perf_counter() - start
     return result
 
 
-def failed_student(work, graded_assignments, error, limits=None):
+def record_student(course, work, result, assignments=None):
+    """nbgrader autograde of the student's submitted ``assignments`` (all graded ones by
+    default) into ``course``'s gradebook, with the verdicts in ``result``."""
+    for assignment in assignments or list(result.decided):
+        submitted = {nb: p for (a, nb), p in work.notebooks.items() if a == assignment}
+        if not submitted:
+            continue
+        problem = course.record(work.student, assignment, submitted, result.decided[assignment])
+        if problem:  # the grades stand; only the gradebook copy is missing
+            result.warnings.append(f"{work.student}/{assignment}: nbgrader could not record "
+                                   f"this submission in the gradebook: {problem}")
+
+
+def failed_student(work, graded_assignments, error, limits=None, books=None):
     """Rows with status "error" and a feedback page that says why, for a student
     whose grading broke down outside the sandbox (a bug of ours, never theirs)."""
-    result = StudentResult(work.student, unsandboxed=bool(limits and limits.unsafe_no_sandbox))
+    books = books or course_notebooks(graded_assignments)
+    result = StudentResult(work.student, unsandboxed=bool(limits and limits.unsafe_no_sandbox),
+                           broken=True)
     message = f"Could not be graded: {type(error).__name__}: {error}"
     for assignment in graded_assignments:
-        for name, course_nb in _course_notebooks(assignment).items():
+        for name, course_nb in books[assignment].items():
             cells = graded_cells(course_nb)
             result.rows += [[work.student, assignment, name, g, 0.0 if kind == "test" else "", p,
                              "error"] for g, p, kind in cells]
@@ -150,73 +180,140 @@ def failed_student(work, graded_assignments, error, limits=None):
     return result
 
 
-def _grade_safely(work, course, seed, limits, graded_assignments):
+def _grade_safely(work, course, seed, limits, graded_assignments, books=None):
     try:
-        return grade_student(work, course, seed, limits, graded_assignments)
+        return grade_student(work, course, seed, limits, graded_assignments, books)
     except Exception as error:  # noqa: BLE001 - one student's trouble must not stop the class
-        return failed_student(work, graded_assignments, error, limits)
+        return failed_student(work, graded_assignments, error, limits, books)
 
 
 _POOL_STATE = {}
 
 
-def _init_pool(course):
+def one_blas_thread():
+    """The judge's reference arithmetic on one BLAS thread: each grading process is one of
+    --jobs (or of a cluster worker's threads), and more threads only fight over the cores."""
+    from threadpoolctl import threadpool_limits  # scikit-learn's dependency
+
+    threadpool_limits(1)
+
+
+def _init_pool(course, books):
+    # Ctrl-C is the instructor's process's to handle: it lets running students finish.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    one_blas_thread()
     if course is not None:
         course.connect()
-    _POOL_STATE["course"] = course
+    _POOL_STATE.update(course=course, books=books)
 
 
 def _pool_grade(work, seed, limits, graded_assignments):
-    return _grade_safely(work, _POOL_STATE.get("course"), seed, limits, graded_assignments)
+    return _grade_safely(work, _POOL_STATE.get("course"), seed, limits, graded_assignments,
+                         _POOL_STATE.get("books"))
 
 
 def autograde(submissions, out, jobs=1, db_url=None, seed=None, assignment=None,
-              limits=None, use_nbgrader=True, progress=True):
+              limits=None, use_nbgrader=True, progress=True, resume=False, cluster=None):
     """Grade every student under ``submissions``; returns (results, seed).
 
     Hidden cases come from ``seed``, by default the course secret (seeds.course_secret).
+    Each student is committed to OUT/graded.sqlite (journal.py) as soon as graded;
+    ``resume`` grades only those not committed with the same seed and submissions.
+    ``cluster``: a Dask scheduler address to grade on (cluster.py) instead of ``jobs``.
     Raises isolation.SandboxUnavailable before anything is graded when no sandbox
-    can start here, unless ``limits.unsafe_no_sandbox`` says to grade without one."""
+    can start here, unless ``limits.unsafe_no_sandbox`` says to grade without one.
+    Ctrl-C (KeyboardInterrupt) lets the students in progress finish and be committed."""
     out = Path(out)
     seed = course_secret(current().root) if seed is None else seed
     limits = limits or Limits()
-    verify(limits)
+    if cluster is None:
+        verify(limits)  # on a cluster, each worker verifies its own sandbox
     with tempfile.TemporaryDirectory(prefix="autograde-") as scratch:
         works = collect(submissions, assignment, scratch)
         out.mkdir(parents=True, exist_ok=True)  # after collect: OUT may sit inside SUBMISSIONS
         graded = graded_assignments(works, assignment)
-        course = None
-        if use_nbgrader:
-            course = gradebook_course(submissions, scratch, out, db_url, graded)
-        results = _run(works, course, seed, limits, graded, jobs, progress)
+        books = course_notebooks(graded)
+        course_mark = course_fingerprint(books)
+        marks = {w.student: fingerprint(w, seed, graded, limits.unsafe_no_sandbox, course_mark)
+                 for w in works}
+        journal = Journal(out, fresh=not resume)
+        try:
+            done = journal.finished(marks, StudentResult)
+            todo = [w for w in works if w.student not in done]
+            course = None
+            if use_nbgrader and todo:
+                course = gradebook_course(submissions, scratch, out, db_url, graded)
+
+            def commit(result):
+                if not result.broken:  # a breakdown is graded again by --resume
+                    journal.commit(result, marks[result.student])
+
+            fresh = _run(todo, course, seed, limits, graded, books, jobs, cluster, progress,
+                         commit, len(works))
+            # Everything written comes from the journal, so a resumed run writes what an
+            # uninterrupted one would; breakdowns were never committed and come from this run.
+            results = list(journal.finished(marks, StudentResult).values())
+            for result in results:
+                result.resumed = result.student in done
+            results += [r for r in fresh if r.broken]
+        finally:
+            journal.close()
+    results.sort(key=lambda r: r.student)
     _write(out, results)
     return results, seed
 
 
-def _run(works, course, seed, limits, graded, jobs, progress):
+def _run(works, course, seed, limits, graded, books, jobs, cluster, progress, commit, total):
+    """Grade ``works``, passing each result to ``commit`` as it arrives; returns them all."""
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=len(works), desc="grading", unit="student", disable=not progress)
+    bar = tqdm(total=total, initial=total - len(works), desc="grading", unit="student",
+               disable=not progress)
     results = []
-    if jobs <= 1:
-        for work in works:
-            results.append(_grade_safely(work, course, seed, limits, graded))
-            bar.update()
-    else:
-        # fork: the pool inherits nbgrader and numpy already imported (seconds saved per process)
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_pool,
-                                 initargs=(course,)) as pool:
-            futures = [pool.submit(_pool_grade, w, seed, limits, graded) for w in works]
-            for future in as_completed(futures):
+
+    def finish(result):
+        commit(result)
+        results.append(result)
+        bar.update()
+
+    try:
+        if cluster is not None:
+            from .cluster import grade_on_cluster
+
+            grade_on_cluster(cluster, works, course, seed, limits, graded, books, finish)
+        elif jobs <= 1 or len(works) <= 1:
+            for work in works:
+                finish(_grade_safely(work, course, seed, limits, graded, books))
+        else:
+            _grade_in_pool(works, course, seed, limits, graded, books, jobs, finish)
+    finally:
+        bar.close()
+    return results
+
+
+def _grade_in_pool(works, course, seed, limits, graded, books, jobs, finish):
+    # fork: the pool inherits nbgrader and numpy already imported (seconds saved per process)
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_pool,
+                             initargs=(course, books)) as pool:
+        futures = {pool.submit(_pool_grade, w, seed, limits, graded): w for w in works}
+        pending = set(futures)
+
+        def collect_from(done):
+            for future in done:
+                pending.discard(future)
                 try:
-                    results.append(future.result())
+                    finish(future.result())
                 except Exception as error:  # noqa: BLE001 - e.g. the pool process was killed
-                    work = works[futures.index(future)]
-                    results.append(failed_student(work, graded, error, limits))
-                bar.update()
-    bar.close()
-    return sorted(results, key=lambda r: r.student)
+                    finish(failed_student(futures[future], graded, error, limits, books))
+
+        try:
+            collect_from(as_completed(futures))
+        except KeyboardInterrupt:
+            for future in pending:
+                future.cancel()  # not started: left for --resume
+            collect_from(as_completed([f for f in pending if not f.cancelled()]))
+            raise
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -1,13 +1,16 @@
-"""How fast a class is graded: ``python -m grader.bench [--copies K]``.
+"""How fast a class is graded: ``python -m grader.bench [--copies K] [--cluster ADDRESS]``.
 
 Grades the sample class in examples/ (its five students, each copied K times
 under new ids so that there is work to share) once with ``--jobs 1`` and once
-with ``--jobs 2``, in one run, and prints the median time per student and the
-speed-up. Absolute times vary between machines; the ratio is the point.
+with ``--jobs 2`` (and once on the Dask cluster at ADDRESS), in one run, and prints
+the wall time per student, students per minute and the speed-up, under a line
+naming the machine and its load. Absolute times vary between machines and with
+whatever else runs on them: compare figures measured side by side.
 """
 
 import argparse
 import os
+import platform
 import shutil
 import statistics
 import tempfile
@@ -26,30 +29,54 @@ def class_of(copies, target):
     return Path(target)
 
 
-def measure(submissions, jobs, seed):
+def measure(submissions, jobs, seed, cluster=None):
     with tempfile.TemporaryDirectory(prefix="bench-out-") as out:
         start = time.perf_counter()
-        results, _ = autograde(submissions, out, jobs=jobs, seed=seed, progress=False)
+        results, _ = autograde(submissions, out, jobs=jobs, seed=seed, progress=False,
+                               cluster=cluster)
         return time.perf_counter() - start, [r.seconds for r in results]
+
+
+def machine():
+    """The machine line: processor, cores, Python, and the load when the run began."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            model = next(line.split(":", 1)[1].strip() for line in info
+                         if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (f"machine: {model}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"load average {load} at the start")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m grader.bench", description=__doc__.split("\n")[0])
     parser.add_argument("--copies", type=int, default=2, help="copies of each sample student")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--cluster", default=None, metavar="ADDRESS",
+                        help="also grade on the Dask cluster whose scheduler is at ADDRESS")
     args = parser.parse_args(argv)
     use(REPO)  # the sample class is graded against this checkout's course
+    print(machine())
     with tempfile.TemporaryDirectory(prefix="bench-class-") as scratch:
         submissions = class_of(args.copies, scratch)
         students = len(list(submissions.iterdir()))
-        print(f"grading {students} students x 5 notebooks on {os.cpu_count()} cores\n")
-        serial, per_student = measure(submissions, 1, args.seed)
-        parallel, _ = measure(submissions, 2, args.seed)
-    print(f"{'':28}{'jobs 1':>10}{'jobs 2':>10}")
-    print(f"{'whole class (s)':28}{serial:10.1f}{parallel:10.1f}")
-    print(f"{'median per student (s)':28}{statistics.median(per_student):10.2f}")
-    print(f"{'slowest student (s)':28}{max(per_student):10.2f}")
-    print(f"\nspeed-up with --jobs 2: {serial / parallel:.2f}x")
+        print(f"grading {students} students x 5 notebooks\n")
+        runs = {"jobs 1": measure(submissions, 1, args.seed),
+                "jobs 2": measure(submissions, 2, args.seed)}
+        if args.cluster:
+            runs["cluster"] = measure(submissions, 1, args.seed, args.cluster)
+    columns = "".join(f"{name:>10}" for name in runs)
+    print(f"{'':30}{columns}")
+    rows = {"whole class (s)": [f"{wall:10.1f}" for wall, _ in runs.values()],
+            "wall time per student (s)": [f"{wall / students:10.2f}" for wall, _ in runs.values()],
+            "students per minute": [f"{60 * students / wall:10.1f}" for wall, _ in runs.values()],
+            "median one student (s)": [f"{statistics.median(t):10.2f}" for _, t in runs.values()]}
+    for label, cells in rows.items():
+        print(f"{label:30}{''.join(cells)}")
+    print(f"\nspeed-up with --jobs 2: {runs['jobs 1'][0] / runs['jobs 2'][0]:.2f}x")
     return 0
 
 

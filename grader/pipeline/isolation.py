@@ -19,6 +19,9 @@ import glob
 import os
 import shutil
 import subprocess
+import tempfile
+from multiprocessing.util import Finalize
+from pathlib import Path
 
 from .worker_view import allowed_packages, python_installation
 
@@ -74,7 +77,50 @@ def package_folders(prefix):
 
 def command(view, tmp_bytes):
     """The bwrap command line running the worker of a session whose view is ``view``."""
-    prefix, python = python_installation()
+    fonts = font_cache()
+    args = _sandbox(view, tmp_bytes)
+    if fonts is not None:  # read-only, in the worker's own writable MPLCONFIGDIR
+        args += ["--perms", "01777", "--dir", ENVIRONMENT["MPLCONFIGDIR"],
+                 "--ro-bind", str(fonts), f"{ENVIRONMENT['MPLCONFIGDIR']}/{fonts.name}"]
+    return args + _drop_privileges(worker_argv(python_installation()[1], VIEW, [SITE]))
+
+
+@functools.cache
+def font_cache():
+    """matplotlib's font list, built once per grading process in a sandbox laid out like
+    a worker's, running only our code; None if that failed (workers then build their own).
+
+    Without it every worker builds the list on ``import matplotlib.pyplot`` (a notebook's
+    first line), about 1.5 s of each worker's start. A forked pool process inherits it."""
+    folder = Path(tempfile.mkdtemp(prefix="grader-fonts-"))
+    Finalize(None, shutil.rmtree, args=(str(folder),), kwargs={"ignore_errors": True},
+             exitpriority=0)  # removed when the process that built it exits, even a pool's
+    build = folder / "build"
+    build.mkdir(mode=0o777)
+    build.chmod(0o777)  # the sandbox's unprivileged uid writes the list here
+    empty = folder / "view"
+    empty.mkdir(mode=0o755)
+    boot = "import matplotlib.font_manager"
+    argv = _sandbox(empty, 64 << 20) + ["--bind", str(build), ENVIRONMENT["MPLCONFIGDIR"]]
+    argv += _drop_privileges([str(python_installation()[1]), "-I", "-S", "-B", "-c",
+                              f"import sys; sys.path[:0] = [{SITE!r}]; {boot}"])
+    try:
+        subprocess.run(argv, capture_output=True, timeout=120, env={"PATH": ENVIRONMENT["PATH"]})
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    built = sorted(build.glob("fontlist-*.json"))
+    if len(built) != 1 or built[0].stat().st_size > 16 << 20:
+        return None
+    fonts = folder / built[0].name  # a copy the sandbox user does not own
+    fonts.write_bytes(built[0].read_bytes())
+    fonts.chmod(0o644)
+    shutil.rmtree(build, ignore_errors=True)
+    return fonts
+
+
+def _sandbox(view, tmp_bytes):
+    """bwrap's options for a sandbox laid out as a worker's, up to the command."""
+    prefix = python_installation()[0]
     args = ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session",
             "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin",
@@ -96,16 +142,18 @@ def command(view, tmp_bytes):
     args += ["--remount-ro", "/", "--remount-ro", "/dev", "--chdir", HOME, "--clearenv"]
     for key, value in ENVIRONMENT.items():
         args += ["--setenv", key, value]
-    inner = worker_argv(python, VIEW, [SITE])
+    return args
+
+
+def _drop_privileges(inner):
+    """The end of bwrap's command line: no capabilities, an unprivileged uid, ``inner``."""
     if os.geteuid() == 0:
         uid = str(UID_BASE + os.getpid())
-        args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+        return ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
                  "--cap-add", "CAP_SETPCAP", "--", "setpriv", "--reuid", uid, "--regid", uid,
                  "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--", *inner]
-    else:
-        args += ["--unshare-user", "--disable-userns", "--uid", "65534", "--gid", "65534",
-                 "--cap-drop", "ALL", "--", *inner]
-    return args
+    return ["--unshare-user", "--disable-userns", "--uid", "65534", "--gid", "65534",
+            "--cap-drop", "ALL", "--", *inner]
 
 
 @functools.cache

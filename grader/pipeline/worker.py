@@ -8,6 +8,9 @@ here (numpy, conv_lib) cannot reach the process that decides the grade.
 """
 
 import contextlib
+import importlib
+import importlib.abc
+import importlib.machinery
 import linecache
 import os
 import resource
@@ -53,6 +56,51 @@ def block_modules(names):
         sys.modules[name] = _BlockedModule(name)
 
 
+# Every notebook's first lines import pyplot for its figures; no graded function needs it,
+# and importing it is about a second of each worker's start. It loads on first use instead.
+DEFERRED = ("matplotlib.pyplot",)
+
+
+class _DeferredModule(types.ModuleType):
+    """Stands in for a DEFERRED module until something other than a dunder is read from it;
+    then imports the real one (which replaces it in sys.modules) and mirrors it."""
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        real = DeferredImports.load(self.__name__)
+        self.__dict__.update(real.__dict__)
+        return getattr(real, name)
+
+
+class DeferredImports(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports DEFERRED modules as _DeferredModule; load() imports the real one."""
+
+    loading = set()
+
+    def find_spec(self, name, path, target=None):
+        if name not in DEFERRED or name in self.loading:
+            return None
+        if importlib.machinery.PathFinder.find_spec(name, path) is None:
+            return None  # not installed: the import fails as it would have
+        return importlib.machinery.ModuleSpec(name, self)
+
+    def create_module(self, spec):
+        return _DeferredModule(spec.name)
+
+    def exec_module(self, module):
+        pass
+
+    @classmethod
+    def load(cls, name):
+        cls.loading.add(name)
+        try:
+            sys.modules.pop(name, None)
+            return importlib.import_module(name)
+        finally:
+            cls.loading.discard(name)
+
+
 def apply_limits(limits):
     """setrlimit for each {"AS": bytes, "NPROC": count, ...}; inherited by every child."""
     for name, value in limits.items():
@@ -95,6 +143,7 @@ def main():
     job, _ = message
     apply_limits(job.get("rlimits", {}))
     block_modules(job.get("blocked", []))
+    sys.meta_path.insert(0, DeferredImports())
     namespace = {"__name__": "__main__"}
     with _calm():
         for source in job.get("prelude", []):

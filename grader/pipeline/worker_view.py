@@ -9,11 +9,13 @@ what they need, and nothing else of the grader's environment (no scipy, no nbgra
 """
 
 import ast
+import compileall
 import functools
 import importlib.metadata
 import shutil
 import sys
 import tempfile
+from multiprocessing.util import Finalize
 from pathlib import Path
 
 import conv_lib
@@ -48,6 +50,7 @@ def __getattr__(name):
 '''
 
 
+@functools.cache  # conv_lib does not change while grading; parsing it costs 0.1 s a view
 def _relative_imports(path):
     """The sibling modules ``path`` imports with ``from .x import ...``."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -88,9 +91,25 @@ def build(blocked):
             shutil.copyfile(CONV_LIB / f"{name}.py", target)
         else:
             target.write_text(STUB.format(module=f"conv_lib.{name}"), encoding="utf-8")
+    # Compiled once here: the worker runs with -B and would otherwise compile on every start.
+    compileall.compile_dir(root, quiet=1)
     for path in root.rglob("*"):
         path.chmod(0o755 if path.is_dir() else 0o644)
     return root
+
+
+_SHARED = {}
+
+
+def shared(blocked):
+    """The view for ``blocked``, built once per grading process and reused by its sandboxed
+    sessions (each mounts it read-only); removed when the process that built it exits."""
+    key = frozenset(blocked)
+    if key not in _SHARED or not _SHARED[key].is_dir():
+        _SHARED[key] = build(blocked)
+        Finalize(None, shutil.rmtree, args=(str(_SHARED[key]),),
+                 kwargs={"ignore_errors": True}, exitpriority=0)
+    return _SHARED[key]
 
 
 @functools.cache
