@@ -93,14 +93,18 @@ def _hidden_conv_geometries(rng):
     return geometries
 
 
-def conv_cases(hidden=False, seed=None):
+def _cases(make_case, public, public_seed, hidden_geometries, hidden, seed):
+    """The public cases (fixed geometries and values), or hidden ones whose geometries
+    and values are both drawn from ``seed``."""
     if not hidden:
-        rng = np.random.default_rng(231)
-        return [_conv_case(f"public {i + 1}", rng, *g) for i, g in enumerate(PUBLIC_CONV)]
+        rng = np.random.default_rng(public_seed)
+        return [make_case(f"public {i + 1}", rng, *g) for i, g in enumerate(public)]
     rng = np.random.default_rng(hidden_seed() if seed is None else seed)
-    return [
-        _conv_case(f"hidden {i + 1}", rng, *g) for i, g in enumerate(_hidden_conv_geometries(rng))
-    ]
+    return [make_case(f"hidden {i + 1}", rng, *g) for i, g in enumerate(hidden_geometries(rng))]
+
+
+def conv_cases(hidden=False, seed=None):
+    return _cases(_conv_case, PUBLIC_CONV, 231, _hidden_conv_geometries, hidden, seed)
 
 
 # ------------------------------------------------------- dilated convolution
@@ -147,12 +151,7 @@ def _hidden_dilated_geometries(rng):
 
 
 def dilated_conv_cases(hidden=False, seed=None):
-    if not hidden:
-        rng = np.random.default_rng(234)
-        return [_dilated_conv_case(f"public {i + 1}", rng, *g) for i, g in enumerate(PUBLIC_DILATED)]
-    rng = np.random.default_rng(hidden_seed() if seed is None else seed)
-    return [_dilated_conv_case(f"hidden {i + 1}", rng, *g)
-            for i, g in enumerate(_hidden_dilated_geometries(rng))]
+    return _cases(_dilated_conv_case, PUBLIC_DILATED, 234, _hidden_dilated_geometries, hidden, seed)
 
 
 # ---------------------------------------------------------------------- pooling
@@ -207,13 +206,7 @@ def _hidden_pool_geometries(rng):
 
 
 def pool_cases(hidden=False, seed=None):
-    if not hidden:
-        rng = np.random.default_rng(232)
-        return [_pool_case(f"public {i + 1}", rng, *g) for i, g in enumerate(PUBLIC_POOL)]
-    rng = np.random.default_rng(hidden_seed() if seed is None else seed)
-    return [
-        _pool_case(f"hidden {i + 1}", rng, *g) for i, g in enumerate(_hidden_pool_geometries(rng))
-    ]
+    return _cases(_pool_case, PUBLIC_POOL, 232, _hidden_pool_geometries, hidden, seed)
 
 
 # --------------------------------------------------------------------- convnet
@@ -253,19 +246,17 @@ def _convnet_case(label, rng, n, input_dim, filters, size, hidden, classes, reg,
     return Case(label, inputs, shown)
 
 
-def convnet_cases(hidden=False, seed=None):
-    if not hidden:
-        rng = np.random.default_rng(233)
-        return [_convnet_case(f"public {i + 1}", rng, *g) for i, g in enumerate(PUBLIC_CONVNET)]
-    rng = np.random.default_rng(hidden_seed() if seed is None else seed)
-
+def _hidden_convnet_geometries(rng):
     def r(lo, hi):
         return int(rng.integers(lo, hi + 1))
 
-    geometries = [
+    return [
         (r(1, 3), (r(1, 3), r(4, 8), r(4, 8)), r(1, 4), 3, r(3, 8), r(2, 5), 0.0, False),
         (r(1, 3), (r(1, 3), r(4, 8), r(4, 8)), r(1, 4), 3, r(3, 8), r(2, 5), 0.0, True),
         (r(2, 4), (r(1, 2), r(5, 9), r(5, 9)), r(1, 3), 5, r(3, 8), r(2, 5), 0.5, True),
         (r(1, 3), (1, 8, 8), r(2, 4), 3, r(4, 8), 10, float(rng.uniform(0.01, 1)), True),
     ]
-    return [_convnet_case(f"hidden {i + 1}", rng, *g) for i, g in enumerate(geometries)]
+
+
+def convnet_cases(hidden=False, seed=None):
+    return _cases(_convnet_case, PUBLIC_CONVNET, 233, _hidden_convnet_geometries, hidden, seed)
