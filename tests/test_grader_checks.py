@@ -292,3 +292,30 @@ def test_the_fast_backward_check_tells_a_forward_bug_from_a_backward_bug(capsys)
     assert "dx agrees with the numerical gradient of YOUR forward pass" in out
     checks.check_conv_backward_im2col(flipped_backward, forward=forward, show=False)
     assert "the bug is in the backward pass" in capsys.readouterr().out
+
+
+def _pool_stopping_early(x, pool_param):
+    """Max pooling whose loop over output rows stops one early."""
+    ph, pw, s = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+    h_out, w_out = 1 + (x.shape[2] - ph) // s, 1 + (x.shape[3] - pw) // s
+    out = np.zeros((*x.shape[:2], h_out, w_out))
+    for i in range(h_out - 1):
+        for j in range(w_out):
+            out[:, :, i, j] = x[:, :, i * s:i * s + ph, j * s:j * s + pw].max(axis=(2, 3))
+    return out, (x, pool_param)
+
+
+def _conv_stopping_early(x, w, b, conv_param):
+    """A conv layer whose loop over output columns stops one early."""
+    out, cache = CORRECT["conv_forward"](x, w, b, conv_param)
+    out[..., -1] = 0
+    return out, cache
+
+
+@pytest.mark.parametrize(("task", "fn", "edge"), [
+    ("max_pool_forward", _pool_stopping_early, "row"),
+    ("conv_forward", _conv_stopping_early, "column"),
+])
+def test_a_loop_that_stops_one_early_is_named(task, fn, edge, capsys):
+    getattr(checks, f"check_{task}")(fn, show=False)
+    assert f"likely mistake: the last {edge} of out is never computed" in capsys.readouterr().out

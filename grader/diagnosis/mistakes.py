@@ -549,15 +549,43 @@ CONVNET_LOSS = [
             _reg_variant(1, 1)),
 ]
 
+def _last_left_at_zero(task, axis):
+    """The output with its last row (axis -2) or column (axis -1) still 0."""
+
+    def variant(case):
+        out = np.array(reference.output(task, case), dtype=np.float64)
+        if out.shape[axis] < 2:  # a single row: nothing to tell it from
+            return None
+        out[(Ellipsis, -1, slice(None)) if axis == -2 else (Ellipsis, -1)] = 0
+        return out
+
+    return _equals("out", variant)
+
+
+def _loop_stops_early(task):
+    """A loop over output rows or columns that ends one early leaves the last one at 0."""
+    return [
+        Mistake("the last row of out is never computed",
+                "the loop over output rows must visit every i in range(H_out); one that stops "
+                "early (range(H_out - 1), or a size one too small) leaves the last row at 0",
+                _last_left_at_zero(task, -2)),
+        Mistake("the last column of out is never computed",
+                "the loop over output columns must visit every j in range(W_out); one that "
+                "stops early (range(W_out - 1), or a size one too small) leaves the last "
+                "column at 0",
+                _last_left_at_zero(task, -1)),
+    ]
+
+
 CATALOG = {
-    "conv_forward": CONV_FORWARD,
+    "conv_forward": CONV_FORWARD + _loop_stops_early("conv_forward"),
     "conv_forward_im2col": CONV_FORWARD,
-    "conv_forward_dilated": CONV_FORWARD_DILATED,
+    "conv_forward_dilated": CONV_FORWARD_DILATED + _loop_stops_early("conv_forward_dilated"),
     "conv_backward": CONV_BACKWARD,
     "conv_backward_im2col": CONV_BACKWARD_IM2COL,
-    "max_pool_forward": MAX_POOL_FORWARD,
+    "max_pool_forward": MAX_POOL_FORWARD + _loop_stops_early("max_pool_forward"),
     "max_pool_backward": MAX_POOL_BACKWARD,
-    "avg_pool_forward": AVG_POOL_FORWARD,
+    "avg_pool_forward": AVG_POOL_FORWARD + _loop_stops_early("avg_pool_forward"),
     "avg_pool_backward": AVG_POOL_BACKWARD,
     "convnet_loss": CONVNET_LOSS,
 }
