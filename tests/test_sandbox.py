@@ -273,6 +273,7 @@ def test_collection_copies_regular_files_and_refuses_links_and_fifos(tmp_path):
     submitted = tmp_path / "submitted"
     (submitted / "ada" / "03_pooling").mkdir(parents=True)
     (submitted / "ada" / "03_pooling" / "pooling.ipynb").write_text("{}")
+    (submitted / "ada" / "03_pooling" / "timestamp.txt").write_text("2026-11-30 08:00:00")
     (submitted / "bob" / "03_pooling").mkdir(parents=True)
     os.symlink("/etc/passwd", submitted / "bob" / "03_pooling" / "pooling.ipynb")
     (submitted / "cy" / "03_pooling").mkdir(parents=True)
@@ -282,6 +283,8 @@ def test_collection_copies_regular_files_and_refuses_links_and_fifos(tmp_path):
     key = ("03_pooling", "pooling")
     assert works["ada"].notebooks[key].read_text() == "{}"
     assert tmp_path / "scratch" in works["ada"].notebooks[key].parents
+    # nbgrader's submission time goes with the copy (the gradebook records it)
+    assert (works["ada"].notebooks[key].parent / "timestamp.txt").read_text() == "2026-11-30 08:00:00"
     assert "symbolic link" in works["bob"].refusal(*key) and key not in works["bob"].notebooks
     assert "FIFO" in works["cy"].refusal(*key)
     assert "symbolic link" in works["dee"].refusal(*key) and not works["dee"].notebooks

@@ -171,6 +171,11 @@ def collect(path, assignment=None, scratch=None):
                 continue
             for notebook in sorted(assignment_dir.glob("*.ipynb")):
                 take_notebook(work, (assignment_dir.name, notebook.stem), notebook, scratch)
+            # nbgrader's submission time travels with the copies (late penalties read it);
+            # a timestamp that is not a regular file is simply left behind.
+            if (assignment_dir / "timestamp.txt").exists():
+                copy_regular(assignment_dir / "timestamp.txt", Path(scratch) / "collected"
+                             / work.student / assignment_dir.name / "timestamp.txt")
     if not works:
         raise SubmissionError(f"no submissions found in {path}: expected "
                               f"<student_id>/<assignment>/<notebook>.ipynb")
