@@ -99,3 +99,14 @@ def test_the_course_secret_is_made_once_private_and_seeds_each_student(tmp_path)
     assert course_secret(tmp_path) == secret and len(secret) == 64
     seeds = {student_seed(secret, s, a) for s in ("ada", "ben") for a in ("01", "02")}
     assert len(seeds) == 4 and student_seed(secret, "ada", "01") in seeds
+
+
+def test_the_gradebook_schema_version_read_in_process_is_alembics_own():
+    import subprocess
+
+    from nbgrader.dbutil import _temp_alembic_ini
+
+    with _temp_alembic_ini("sqlite:///gradebook.db") as ini:
+        heads = subprocess.run([course.environment_path().split(":")[0] + "/alembic", "-c", ini,
+                                "heads"], capture_output=True, text=True, check=True).stdout
+    assert heads.split()[0] == course._alembic_head()
