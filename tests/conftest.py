@@ -42,20 +42,28 @@ def define_solution(assignment, function, source=None):
 
 
 def sandbox_processes():
-    """Processes running as a sandbox uid, or a worker with a sandbox's import path,
-    anywhere on the machine: after a run there must be none."""
+    """Sandbox processes of this test run: those below this process, and any elsewhere
+    running as the sandbox uid of this process or of one below it (one that escaped).
+    After a run there must be none. Other test runs on the machine are not counted."""
     from pathlib import Path
 
     from grader.pipeline.isolation import UID_BASE
 
-    found = []
+    table = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             status = Path(f"/proc/{pid}/status").read_text()
             command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        uid = int(status.split("Uid:")[1].split()[0])
-        if UID_BASE <= uid < UID_BASE + 2**24 or "/sandbox/lib" in command:
-            found.append((pid, command))
+        parent = int(status.split("PPid:")[1].split()[0])
+        table[int(pid)] = (parent, int(status.split("Uid:")[1].split()[0]), command)
+    ours = {os.getpid()}
+    while grown := {p for p, (parent, _, _) in table.items() if parent in ours} - ours:
+        ours |= grown
+    found = []
+    for pid, (_, uid, command) in sorted(table.items()):
+        sandboxed = UID_BASE <= uid < UID_BASE + 2**24 or "/sandbox/lib" in command
+        if sandboxed and (pid in ours or uid - UID_BASE in ours) and pid != os.getpid():
+            found.append((str(pid), command))
     return found

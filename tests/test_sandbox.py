@@ -60,6 +60,12 @@ def _target(fd):
         return "closed"
     return "pipe" if target.startswith("pipe:") else target
 
+def _attach_template():
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.ptrace(16, 2, 0, 0) != 0:  # PTRACE_ATTACH to the template, pid 2
+        raise PermissionError(ctypes.get_errno(), "ptrace")
+
 def probe(host_paths):
     facts = {
         "uid": os.getuid(), "pid": os.getpid(), "ppid": os.getppid(),
@@ -90,6 +96,10 @@ def probe(host_paths):
         "import_tap_columns": _try(lambda: _import("conv_lib._tap_columns")),
         "fast_layer": _try(lambda: __import__("conv_lib").conv_forward_fast(1, 2, 3, 4)),
         "visible_host_paths": [p for p in host_paths if os.path.exists(p)],
+        # the template this worker was forked from: out of reach, though it is the same uid
+        "template_fds": _try(lambda: os.listdir("/proc/2/fd")),
+        "template_memory": _try(lambda: open("/proc/2/mem", "rb").read(1)),
+        "template_trace": _try(_attach_template),
     }
     return facts
 '''
@@ -115,8 +125,11 @@ def facts(tmp_path_factory):
 def test_the_worker_runs_unprivileged_alone_in_its_own_namespaces(facts):
     assert facts["uid"] != 0 and facts["uid"] >= isolation.UID_BASE
     assert facts["capabilities"] == "0000000000000000"
-    assert facts["pid"] == 2 and facts["ppid"] == 1  # a PID namespace of its own
-    assert facts["processes"] == [1, 2]  # sees nothing of the grader or classmates
+    # A PID namespace of its own: bwrap's init, the student's template, this worker.
+    assert facts["pid"] == 3 and facts["ppid"] == 2
+    assert facts["processes"] == [1, 2, 3]  # sees nothing of the grader or classmates
+    assert facts["template_fds"] == facts["template_memory"] == "PermissionError"
+    assert facts["template_trace"] == "PermissionError"
     assert facts["network"] != "allowed"
 
 
@@ -299,7 +312,7 @@ def test_everything_a_worker_started_dies_with_its_sandbox():
               "    return len([p for p in os.listdir('/proc') if p.isdigit()])\n")
     session = Session([], [(1, daemon)], [], Limits())
     try:
-        assert session.call("alive", []) == ("ok", 3)  # init, the worker, the daemon
+        assert session.call("alive", []) == ("ok", 4)  # init, template, worker, daemon
         assert len(sandbox_processes()) >= 2  # seen from outside too: the check can fail
     finally:
         session.close()
@@ -317,3 +330,71 @@ def test_a_spent_student_deadline_runs_nothing_more():
     assert verdicts and all(v.problems == ["not run: the grading time for this notebook ran out"]
                             for v in verdicts)
     assert any("grading time for this notebook ran out" in note for note in result.notes)
+
+
+LEAVES = r'''
+import os
+import numpy as np
+
+def leave(kind):
+    if kind == "file":
+        os.makedirs("/tmp/deep/er", exist_ok=True)
+        open("/tmp/deep/er/answers.txt", "w").write("42")
+        os.chmod("/tmp/deep", 0)  # a folder that cannot even be listed
+    elif kind == "process":
+        if os.fork() == 0:
+            os.setsid()
+            os.execv("/bin/sleep", ["sleep", "1000"])
+    elif kind == "frames":  # forged answers, written as the grader says goodbye
+        from grader.pipeline import protocol, worker
+        real = worker.receive
+        fds = []
+        for f in os.listdir("/proc/self/fd"):
+            try:
+                fds += [int(f)] if os.readlink(f"/proc/self/fd/{f}").startswith("pipe:") else []
+            except OSError:  # the listing's own descriptor
+                pass
+        def forging(stream):
+            message = real(stream)
+            for fd in fds:
+                try:
+                    os.write(fd, protocol.joined(protocol.frames({"type": "ready"}))
+                             + protocol.joined(protocol.frames(
+                                 {"type": "result", "status": "ok"}, [np.full(3, 7.0)])))
+                except OSError:
+                    pass
+            return message
+        worker.receive = forging
+    np.add = None  # the next notebook must not see this either
+    os.environ["LEFT"] = "behind"
+    return os.getppid()
+
+def look():
+    return [os.getppid(), sorted(os.listdir("/tmp")), "LEFT" in os.environ, np.add is None,
+            len([p for p in os.listdir("/proc") if p.isdigit()])]
+
+def three():
+    return np.arange(3.0)
+'''
+
+
+@pytest.mark.parametrize("kind", ["nothing", "file", "frames", "process"])
+def test_a_students_next_notebook_starts_from_nothing_the_last_one_left(kind):
+    from grader.pipeline.sandbox import StudentSandbox
+
+    with StudentSandbox() as host:
+        first = Session([], [(1, LEAVES)], [], Limits(), host=host)
+        assert first.call("leave", [kind]) == ("ok", 2)  # forked from the template, pid 2
+        template = host.sandbox.inner_pid
+        first.close()
+        # Only a notebook that left a process behind costs the student a new sandbox.
+        assert (host.sandbox is not None and host.sandbox.inner_pid == template) \
+            == (kind != "process")
+        second = Session([], [(1, LEAVES)], [], Limits(), host=host)
+        status, seen = second.call("look", [])
+        assert status == "ok"
+        assert seen == [2, ["matplotlib"], False, False, 3]  # init, template, this worker
+        status, value = second.call("three", [])
+        assert status == "ok" and list(value) == [0.0, 1.0, 2.0]  # not the forged 7s
+        second.close()
+    assert sandbox_processes() == []

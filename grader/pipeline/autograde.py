@@ -31,7 +31,7 @@ from ..diagnosis.checks import report
 from .course import current, gradebook_course, graded_assignments, graded_cells
 from .isolation import UNSAFE_FLAG, UNSAFE_NOTE
 from .journal import Journal, course_fingerprint, fingerprint
-from .sandbox import GRADING, Limits, verify
+from .sandbox import GRADING, Limits, StudentSandbox, verify
 from .seeds import course_secret, student_seed
 from .submissions import collect
 from ..diagnosis.tasks import TASKS
@@ -67,8 +67,9 @@ def _run_notes(limits):
 
 
 def grade_notebook(student, assignment, name, course_nb, path, seed, limits, deadline=None,
-                   refused=None):
-    """Rows and a feedback page for one submitted (or missing, or ``refused``) notebook."""
+                   refused=None, host=None):
+    """Rows and a feedback page for one submitted (or missing, or ``refused``) notebook;
+    ``host``: the student's StudentSandbox (sandbox.py)."""
     cells = graded_cells(course_nb)
     manual = [(g, p) for g, p, kind in cells if kind == "manual"]
     tests = [(g, p) for g, p, kind in cells if kind == "test"]
@@ -97,7 +98,7 @@ def grade_notebook(student, assignment, name, course_nb, path, seed, limits, dea
     tasks = [g.removeprefix("test_") for g, _ in tests if g.removeprefix("test_") in TASKS]
     cells = notebook_code.student_cells(submission, course_nb)
     result = trusted.grade_notebook(notebook_code.prelude(course_nb), cells, tasks, seed, limits,
-                                    deadline=deadline)
+                                    deadline=deadline, host=host)
     notes = notebook_code.notes_on_cells(submission, course_nb, cells) + result.notes
     points = dict(tests)
     entries, scores, reports = [], {}, {}
@@ -126,6 +127,7 @@ def grade_student(work, course, seed, limits, graded_assignments, books=None):
     deadline = time.monotonic() + limits.student_seconds
     result = StudentResult(work.student, unsandboxed=limits.unsafe_no_sandbox)
     label = GRADING.set(work.student)
+    host = StudentSandbox(limits)  # one sandbox per student, a fresh process per notebook
     try:
         for assignment in graded_assignments:
             decided = {}
@@ -133,7 +135,7 @@ def grade_student(work, course, seed, limits, graded_assignments, books=None):
                 rows, page, scores, reports = grade_notebook(
                     work.student, assignment, name, course_nb, work.notebooks.get((assignment, name)),
                     student_seed(seed, work.student, assignment), limits, deadline,
-                    refused=work.refusal(assignment, name),
+                    refused=work.refusal(assignment, name), host=host,
                 )
                 result.rows += rows
                 result.pages[(assignment, name)] = page
@@ -143,6 +145,7 @@ def grade_student(work, course, seed, limits, graded_assignments, books=None):
             if course is not None:
                 record_student(course, work, result, [assignment])
     finally:
+        host.close()
         GRADING.reset(label)
     result.seconds = time.perf_counter() - start
     return result

@@ -23,11 +23,10 @@ import tempfile
 from multiprocessing.util import Finalize
 from pathlib import Path
 
+from .worker import HOME, VIEW  # the worker's own code; the private, size-capped tmpfs (cwd)
 from .worker_view import allowed_packages, python_installation
 
-VIEW = "/sandbox/lib"  # the session's view: grader (worker only) and the filtered conv_lib
 SITE = "/sandbox/site"  # the allowed third-party packages
-HOME = "/tmp"  # the private, size-capped tmpfs; also the working directory
 UID_BASE = 0x10000000  # sandbox uids: UID_BASE + pid of the grading process, owned by nobody
 ENVIRONMENT = {
     "PATH": "/usr/bin:/bin", "HOME": HOME, "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
@@ -45,14 +44,15 @@ class SandboxUnavailable(RuntimeError):
     pass
 
 
-def worker_argv(python, view, site_dirs):
-    """The interpreter command that runs ``grader.pipeline.worker`` from ``view``.
+def worker_argv(python, view, site_dirs, control_fd, isolated=True):
+    """The interpreter command that runs ``grader.pipeline.worker``'s template from ``view``,
+    taking its jobs on ``control_fd``.
 
     -I -S: no environment variables, no user or site directories, no .pth files;
     the import path is exactly the standard library, the view and ``site_dirs``."""
     path = [str(view), *map(str, site_dirs)]
     boot = (f"import sys; sys.path[:0] = {path!r}; "
-            "from grader.pipeline.worker import main; main()")
+            f"from grader.pipeline.worker import main; main({int(control_fd)}, {bool(isolated)})")
     return [str(python), "-I", "-S", "-B", "-c", boot]
 
 
@@ -75,14 +75,14 @@ def package_folders(prefix):
                    if os.path.isdir(f)})
 
 
-def command(view, tmp_bytes):
-    """The bwrap command line running the worker of a session whose view is ``view``."""
+def command(view, tmp_bytes, control_fd):
+    """The bwrap command line running a worker template whose view is ``view``."""
     fonts = font_cache()
     args = _sandbox(view, tmp_bytes)
     if fonts is not None:  # read-only, in the worker's own writable MPLCONFIGDIR
         args += ["--perms", "01777", "--dir", ENVIRONMENT["MPLCONFIGDIR"],
                  "--ro-bind", str(fonts), f"{ENVIRONMENT['MPLCONFIGDIR']}/{fonts.name}"]
-    return args + _drop_privileges(worker_argv(python_installation()[1], VIEW, [SITE]))
+    return args + _drop_privileges(worker_argv(python_installation()[1], VIEW, [SITE], control_fd))
 
 
 @functools.cache

@@ -16,10 +16,13 @@ import resource
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from . import isolation, protocol, worker_view
 
@@ -30,6 +33,7 @@ GRADING = contextvars.ContextVar("grading", default="-")  # the student whose wo
 
 MEMORY_LIMIT = 3 * 1024**3  # bytes of address space per worker process
 CPU_LIMIT = 120  # CPU seconds per worker process, a backstop behind the wall-clock deadlines
+END_SECONDS = 5.0  # for a finished notebook's worker to exit and the template to check
 
 
 @dataclass
@@ -66,31 +70,82 @@ def _kill(send):
         pass
 
 
-class Worker:
-    """One ``grader.pipeline.worker`` process in its own sandbox."""
+def _write(fd, parts, deadline):
+    """Write frames to the non-blocking ``fd``, giving up at ``deadline``; False when they
+    did not all go."""
+    data = memoryview(protocol.joined(parts))
+    while data:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        _, ready, _ = select.select([], [fd], [], remaining)
+        if not ready:
+            continue
+        try:
+            data = data[os.write(fd, data[:1 << 20]):]
+        except BlockingIOError:
+            continue
+        except OSError:
+            return False
+    return True
 
-    def __init__(self, job, limits, view, deadline):
+
+def _next_message(fd, reader, deadline):
+    """("ok", message) from the non-blocking ``fd``, ("timeout", None) at ``deadline``, or
+    ("died", None) when it closed or sent something out of step."""
+    while True:
+        try:
+            message = reader.message()
+        except protocol.ProtocolError:
+            return "died", None  # out of step: nothing more from it can be trusted
+        if message is not None:
+            return "ok", message
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return "timeout", None
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, min(reader.wanted(), 1 << 20))
+        except BlockingIOError:
+            continue
+        except OSError:
+            chunk = b""
+        if not chunk:
+            return "died", None
+        reader.feed(chunk)
+
+
+class Sandbox:
+    """One sandbox and the template in it: a warm interpreter (numpy and matplotlib
+    imported) that forks a fresh worker process for each notebook and runs no student
+    code itself (grader.pipeline.worker.main). The template's line to this side is a
+    socket only it holds; each worker gets a new pair of pipes, passed through it."""
+
+    def __init__(self, limits, view, deadline):
         self.limits = limits
-        if os.environ.get(START_LOG):
-            with open(os.environ[START_LOG], "a", encoding="utf-8") as log:
-                log.write(f"{GRADING.get()} {os.getpid()}\n")  # one short write: lines from processes never mix
-        self.cell_ids = {cell_id for cell_id, _ in job["cells"]}  # the only ids load() accepts
-        self.reader = protocol.MessageReader()
         self.inner_pid = None  # the sandbox's PID-namespace init, as seen from here
-        if limits.unsafe_no_sandbox:
-            self._start_unsandboxed(view)
-        else:
-            self._start_sandboxed(view, deadline)
-        self.inbox, self.outbox = self.process.stdout.fileno(), self.process.stdin.fileno()
-        os.set_blocking(self.inbox, False)
-        os.set_blocking(self.outbox, False)
-        self._write(protocol.frames(dict(job, type="job", rlimits=limits.rlimits())), deadline)
+        self.process = None
+        self.control, theirs = socket.socketpair()
+        try:
+            if limits.unsafe_no_sandbox:
+                self._start_unsandboxed(view, theirs.fileno())
+            else:
+                self._start_sandboxed(view, theirs.fileno(), deadline)
+        finally:
+            theirs.close()
+        self.control.setblocking(False)
+        deadline = min(deadline, time.monotonic() + limits.load_seconds)
+        self.warm = (_write(self.control.fileno(), protocol.frames(
+            {"type": "template", "rlimits": limits.rlimits()}), deadline)
+            and self._report(deadline) == "warm")
 
-    def _start_sandboxed(self, view, deadline):
+    def _start_sandboxed(self, view, control_fd, deadline):
         # bwrap's options go through a file (--args), so the sandbox's /proc/1/cmdline
         # shows nothing of the host's paths; --info-fd says which pid is its init.
         info_read, info_write = os.pipe()
-        bwrap, *options = isolation.command(view, self.limits.disk_bytes)
+        bwrap, *options = isolation.command(view, self.limits.disk_bytes, control_fd)
         options, inner = options[:options.index("--")], options[options.index("--"):]
         with tempfile.TemporaryFile() as arguments:
             arguments.write(b"".join(a.encode() + b"\0" for a in options))
@@ -100,21 +155,21 @@ class Worker:
                 self.process = subprocess.Popen(
                     [bwrap, "--info-fd", str(info_write), "--args", str(arguments.fileno()),
                      *inner],
-                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                     env={"PATH": isolation.ENVIRONMENT["PATH"]},
-                    pass_fds=[info_write, arguments.fileno()], start_new_session=True)
+                    pass_fds=[info_write, arguments.fileno(), control_fd], start_new_session=True)
             finally:
                 os.close(info_write)
         self.inner_pid = self._child_pid(info_read, deadline)
 
-    def _start_unsandboxed(self, view):
+    def _start_unsandboxed(self, view, control_fd):
         python = worker_view.python_installation()[1]
         sites = sorted({str(p.parent) for p in worker_view.allowed_packages().values()})
         self.process = subprocess.Popen(
-            isolation.worker_argv(python, view, sites), stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=view,
-            env=dict(isolation.ENVIRONMENT, HOME=str(view)), start_new_session=True,
-            preexec_fn=_unsafe_preexec(self.limits.memory_bytes))
+            isolation.worker_argv(python, view, sites, control_fd, isolated=False),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=view, env=dict(isolation.ENVIRONMENT, HOME=str(view)), start_new_session=True,
+            pass_fds=[control_fd], preexec_fn=_unsafe_preexec(self.limits.memory_bytes))
 
     @staticmethod
     def _child_pid(info_read, deadline):
@@ -134,84 +189,35 @@ class Worker:
         except (ValueError, KeyError):
             return None
 
-    def _write(self, parts, deadline):
-        """Write frames, giving up at ``deadline``; False when they did not all go."""
-        data = memoryview(protocol.joined(parts))
-        while data:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            _, ready, _ = select.select([], [self.outbox], [], remaining)
-            if not ready:
-                continue
-            try:
-                data = data[os.write(self.outbox, data[:1 << 20]):]
-            except BlockingIOError:
-                continue
-            except OSError:
-                return False
-        return True
+    def _report(self, deadline):
+        """The template's next word ("warm", "clean", "dirty"), or None."""
+        status, message = _next_message(self.control.fileno(), protocol.MessageReader(), deadline)
+        return message[0].get("type") if status == "ok" else None
 
-    def next_message(self, deadline):
-        """("ok", message), ("timeout", None) at ``deadline``, or ("died", None)."""
-        while True:
-            try:
-                message = self.reader.message()
-            except protocol.ProtocolError:
-                return "died", None  # out of step: nothing more from it can be trusted
-            if message is not None:
-                return "ok", message
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return "timeout", None
-            ready, _, _ = select.select([self.inbox], [], [], remaining)
-            if not ready:
-                continue
-            try:
-                chunk = os.read(self.inbox, min(self.reader.wanted(), 1 << 20))
-            except BlockingIOError:
-                continue
-            except OSError:
-                chunk = b""
-            if not chunk:
-                return "died", None
-            self.reader.feed(chunk)
+    def worker(self, job, values, deadline):
+        """A fresh worker process running ``job``; None when the template did not take it."""
+        requests, answers = os.pipe(), os.pipe()  # (read, write) each
+        try:
+            socket.send_fds(self.control, [b"W"], [requests[0], answers[1]])
+        except OSError:
+            for fd in (*requests, *answers):
+                os.close(fd)
+            return None
+        os.close(requests[0])
+        os.close(answers[1])
+        worker = Worker(self, answers[0], requests[1])
+        if not _write(worker.outbox, protocol.frames(job, values), deadline):
+            worker.close()
+            return None
+        return worker
 
-    def load(self, deadline):
-        """Wait until the notebook's code has run. Returns (status, cell, cell_errors):
-        status "ready", "timeout" or "died"; cell is the one running when it stopped."""
-        current, errors = None, {}
-        deadline = min(deadline, time.monotonic() + self.limits.load_seconds)
-        while True:
-            status, message = self.next_message(deadline)
-            if status != "ok":
-                return status, current, errors
-            header, _ = message
-            kind, cell = header.get("type"), header.get("cell")
-            if kind == "ready":
-                return "ready", None, errors
-            if type(cell) not in (int, str) or cell not in self.cell_ids:
-                continue  # a frame the student's code forged: about no cell of theirs
-            if kind == "loading":
-                current = cell
-            elif kind == "loaded" and header.get("error"):
-                errors[cell] = protocol.error_from(header["error"])
-
-    def call(self, function, args, deadline, model_arg=False):
-        """("ok", value), ("error", error dict), ("timeout", None) or ("died", None)."""
-        deadline = min(deadline, time.monotonic() + self.limits.call_seconds)
-        request = {"type": "call", "function": function, "model_arg": model_arg}
-        if not self._write(protocol.frames(request, args), deadline):
-            return ("timeout", None) if time.monotonic() >= deadline else ("died", None)
-        status, message = self.next_message(deadline)
-        if status != "ok":
-            return status, None
-        header, values = message
-        if header.get("type") != "result":
-            return "error", {"type": "ProtocolError", "message": "unexpected message", "where": ""}
-        if header.get("status") == "ok" and values:
-            return "ok", values[0]
-        return "error", protocol.error_from(header.get("error"))
+    def finish(self, worker, deadline):
+        """End ``worker``'s notebook; True when the template reports nothing of it left
+        (then the next notebook may run here), False when this sandbox must go."""
+        deadline = min(deadline, time.monotonic() + END_SECONDS)
+        ended = _write(worker.outbox, protocol.frames({"type": "end"}), deadline)
+        worker.close()
+        return ended and self._report(deadline) == "clean"
 
     def stop(self):
         """Kill the sandbox and everything in it; never reads or closes a pipe first."""
@@ -228,11 +234,125 @@ class Worker:
         if self.process.poll() is None:
             _kill(lambda: os.killpg(self.process.pid, signal.SIGKILL))
             self.process.wait()
-        for stream in (self.process.stdin, self.process.stdout):
+        self.control.close()
+
+
+class StudentSandbox:
+    """The sandbox one student's notebooks run in, one fresh worker process each. It is
+    kept warm from notebook to notebook while the template reports each one clean, and
+    replaced by a new one after anything else (a timeout, a crash, a process or file left
+    behind). Never shared between students."""
+
+    def __init__(self, limits=None):
+        self.limits = limits or Limits()
+        self.sandbox = None
+        self.view = None
+
+    def worker(self, job, deadline):
+        """A Worker running ``job`` (a notebook), or None when no sandbox would start."""
+        if os.environ.get(START_LOG):
+            with open(os.environ[START_LOG], "a", encoding="utf-8") as log:
+                log.write(f"{GRADING.get()} {os.getpid()}\n")  # one short write: lines from processes never mix
+        blocked = job["blocked"]
+        code = worker_view.conv_lib_code(frozenset(blocked))
+        job = dict(job, type="job", blocked=blocked if self.limits.unsafe_no_sandbox else [])
+        values = [{name: np.frombuffer(data, dtype=np.uint8) for name, data in code.items()}]
+        if self.sandbox is not None:  # warm from the student's last notebook
+            worker = self.sandbox.worker(job, values, deadline)
+            if worker is not None:
+                return worker
+            self.discard()
+        if self.view is None:
+            # Unsandboxed, a worker could write into its view: each student gets their own.
+            self.view = str(worker_view.build() if self.limits.unsafe_no_sandbox
+                            else worker_view.shared())
+        self.sandbox = Sandbox(self.limits, self.view, deadline)
+        worker = self.sandbox.worker(job, values, deadline) if self.sandbox.warm else None
+        if worker is None:
+            self.discard()
+        return worker
+
+    def release(self, worker, deadline):
+        """``worker``'s notebook is done: keep the sandbox for the next one if it is clean."""
+        if self.sandbox is not None and not self.sandbox.finish(worker, deadline):
+            self.discard()
+        worker.close()
+
+    def discard(self):
+        if self.sandbox is not None:
+            self.sandbox.stop()
+            self.sandbox = None
+
+    def close(self):
+        self.discard()
+        if self.view is not None and self.limits.unsafe_no_sandbox:
+            shutil.rmtree(self.view, ignore_errors=True)
+        self.view = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class Worker:
+    """One notebook's worker process and the two pipes only it holds in the sandbox."""
+
+    def __init__(self, sandbox, inbox, outbox):
+        self.limits = sandbox.limits
+        self.inbox, self.outbox = inbox, outbox
+        os.set_blocking(inbox, False)
+        os.set_blocking(outbox, False)
+        self.reader = protocol.MessageReader()
+
+    def close(self):
+        for fd in (self.inbox, self.outbox):
             try:
-                stream.close()
+                os.close(fd)
             except OSError:
-                pass
+                pass  # closed already
+        self.inbox = self.outbox = -1
+
+    def next_message(self, deadline):
+        """("ok", message), ("timeout", None) at ``deadline``, or ("died", None)."""
+        return _next_message(self.inbox, self.reader, deadline)
+
+    def load(self, cell_ids, deadline):
+        """Wait until the notebook's code has run. Returns (status, cell, cell_errors):
+        status "ready", "timeout" or "died"; cell is the one running when it stopped."""
+        current, errors = None, {}
+        deadline = min(deadline, time.monotonic() + self.limits.load_seconds)
+        while True:
+            status, message = self.next_message(deadline)
+            if status != "ok":
+                return status, current, errors
+            header, _ = message
+            kind, cell = header.get("type"), header.get("cell")
+            if kind == "ready":
+                return "ready", None, errors
+            if type(cell) not in (int, str) or cell not in cell_ids:
+                continue  # a frame the student's code forged: about no cell of theirs
+            if kind == "loading":
+                current = cell
+            elif kind == "loaded" and header.get("error"):
+                errors[cell] = protocol.error_from(header["error"])
+
+    def call(self, function, args, deadline, model_arg=False):
+        """("ok", value), ("error", error dict), ("timeout", None) or ("died", None)."""
+        deadline = min(deadline, time.monotonic() + self.limits.call_seconds)
+        request = {"type": "call", "function": function, "model_arg": model_arg}
+        if not _write(self.outbox, protocol.frames(request, args), deadline):
+            return ("timeout", None) if time.monotonic() >= deadline else ("died", None)
+        status, message = self.next_message(deadline)
+        if status != "ok":
+            return status, None
+        header, values = message
+        if header.get("type") != "result":
+            return "error", {"type": "ProtocolError", "message": "unexpected message", "where": ""}
+        if header.get("status") == "ok" and values:
+            return "ok", values[0]
+        return "error", protocol.error_from(header.get("error"))
 
 
 @dataclass
@@ -250,13 +370,18 @@ class Session:
     deadline: float = None
     expired: bool = False  # the deadline passed: nothing more is run
     given_up: bool = False  # the notebook's code cannot be loaded: nothing more is tried
-    view: str = None
+    # The student's sandbox (kept warm for their next notebook); without one, the
+    # session makes its own and closes it with itself.
+    host: StudentSandbox = None
 
     def __post_init__(self):
         ends = time.monotonic() + self.limits.notebook_seconds
         self.deadline = ends if self.deadline is None else min(self.deadline, ends)
         if not self.limits.unsafe_no_sandbox:
             isolation.check()
+        self.owns_host = self.host is None
+        if self.owns_host:
+            self.host = StudentSandbox(self.limits)
 
     def _expire(self):
         if not self.expired:
@@ -265,23 +390,18 @@ class Session:
                               "were not run")
 
     def _start(self):
-        if self.view is None:
-            # Unsandboxed, the worker could write into its view: each session gets its own.
-            self.view = str(worker_view.build(self.blocked) if self.limits.unsafe_no_sandbox
-                            else worker_view.shared(self.blocked))
         for _ in range(len(self.cells) + 1):
             if time.monotonic() >= self.deadline:
                 self._expire()
                 return False
-            job = {"prelude": self.prelude, "cells": self.cells,
-                   "blocked": self.blocked if self.limits.unsafe_no_sandbox else []}
-            self.worker = Worker(job, self.limits, self.view, self.deadline)
-            status, cell, errors = self.worker.load(self.deadline)
+            job = {"prelude": self.prelude, "cells": self.cells, "blocked": self.blocked}
+            self.worker = self.host.worker(job, self.deadline)
+            status, cell, errors = ("died", None, {}) if self.worker is None else \
+                self.worker.load({i for i, _ in self.cells}, self.deadline)
             if status == "ready":
                 self.cell_errors.update(errors)
                 return True
-            self.worker.stop()
-            self.worker = None
+            self._discard()
             if time.monotonic() >= self.deadline:
                 self._expire()
                 return False
@@ -308,20 +428,25 @@ class Session:
             return ("expired", None) if self.expired else ("died", None)
         status, value = self.worker.call(function, args, self.deadline, model_arg)
         if status in ("timeout", "died"):
-            self.worker.stop()
-            self.worker = None
+            self._discard()
             if time.monotonic() >= self.deadline:
                 self._expire()
                 return "expired", None
         return status, value
 
+    def _discard(self):
+        """Kill the worker's sandbox; the next call starts a new one."""
+        self.host.discard()
+        if self.worker is not None:
+            self.worker.close()
+        self.worker = None
+
     def close(self):
         if self.worker is not None:
-            self.worker.stop()
+            self.host.release(self.worker, self.deadline)
             self.worker = None
-        if self.view is not None and self.limits.unsafe_no_sandbox:
-            shutil.rmtree(self.view, ignore_errors=True)
-        self.view = None
+        if self.owns_host:
+            self.host.close()
 
 
 def verify(limits=None):

@@ -105,15 +105,16 @@ def grade_task(session, task, seed):
     return verdicts
 
 
-def grade_notebook(prelude, cells, tasks, seed, limits=None, deadline=None):
+def grade_notebook(prelude, cells, tasks, seed, limits=None, deadline=None, host=None):
     """Run ``tasks`` against the student's ``cells``; returns a NotebookResult.
 
     Everything ends by ``deadline`` (a time.monotonic() value, say the student's),
-    and by limits.notebook_seconds from now."""
+    and by limits.notebook_seconds from now. ``host``: the student's StudentSandbox,
+    kept for their next notebook (by default one of its own)."""
     limits = limits or Limits()
     blocked = sorted({m for t in tasks for m in TASKS[t].blocked})
     session = Session(prelude, [(i, strip_magics(s)) for i, s in cells], blocked, limits,
-                      deadline=deadline)
+                      deadline=deadline, host=host)
     result = NotebookResult()
     if limits.unsafe_no_sandbox:
         result.notes.append(UNSAFE_NOTE)

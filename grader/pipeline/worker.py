@@ -11,19 +11,27 @@ import contextlib
 import importlib
 import importlib.abc
 import importlib.machinery
+import json
 import linecache
+import marshal
 import os
 import resource
 import signal
+import socket
+import struct
 import sys
 import types
 import warnings
 
 from ..diagnosis import inputs, tracebacks
-from .protocol import receive, send
+from .protocol import frames, joined, receive, send
 
 
 INPUT_CHANGED = "InputChanged"  # the error type trusted.py turns into its own message
+VIEW = "/sandbox/lib"  # where the worker's own code is mounted (isolation.VIEW)
+HOME = "/tmp"  # the sandbox's private tmpfs and working directory (isolation.HOME)
+# What every notebook's first cell imports; the template imports it once per sandbox.
+WARM = ("numpy", "matplotlib", "matplotlib.patches", "threadpoolctl", "tqdm")
 
 
 class ForbiddenCall(Exception):
@@ -126,22 +134,35 @@ def _calm():
         yield
 
 
-def main():
-    # The protocol gets private copies of the pipes; the student's prints, even
-    # through os.write(1, ...), land in /dev/null.
-    inbox = os.fdopen(os.dup(0), "rb")
-    outbox = os.fdopen(os.dup(1), "wb")
-    devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(devnull, fd)
-    os.close(devnull)
-    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+class ViewModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """The task's conv_lib, compiled by the grader (worker_view.conv_lib_code) and sent with
+    the job: imported from memory, so no other task's modules exist anywhere in here."""
 
-    message = receive(inbox)
-    if message is None:
-        return
-    job, _ = message
-    apply_limits(job.get("rlimits", {}))
+    def __init__(self, code):
+        self.code = code  # {module name: marshal bytes}
+
+    def find_spec(self, name, path, target=None):
+        if name not in self.code:
+            return None
+        package = "." not in name
+        origin = f"{VIEW}/{name.replace('.', '/')}{'/__init__' if package else ''}.py"
+        spec = importlib.machinery.ModuleSpec(name, self, origin=origin, is_package=package)
+        spec.has_location = True  # __file__ names the module, for tracebacks
+        return spec
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        exec(marshal.loads(self.code[module.__name__]), module.__dict__)
+
+
+def run_notebook(job, values, inbox, outbox):
+    """One notebook: its view's modules, the prelude, the student's cells, then calls until
+    the grader says "end" (or the pipe closes). Runs in a fresh process forked from the
+    template, so nothing a notebook does reaches the next one."""
+    modules = values[0] if values and isinstance(values[0], dict) else {}
+    sys.meta_path.insert(0, ViewModules({name: bytes(memoryview(code)) for name, code in modules.items()}))
     block_modules(job.get("blocked", []))
     sys.meta_path.insert(0, DeferredImports())
     namespace = {"__name__": "__main__"}
@@ -165,6 +186,8 @@ def main():
 
     while (message := receive(inbox)) is not None:
         request, args = message
+        if request.get("type") == "end":
+            return
         name = request["function"]
         function = namespace.get(name)
         if not callable(function):
@@ -195,5 +218,115 @@ def main():
             send(outbox, {"type": "result", "status": "error", "error": _error(exc)})
 
 
+def _set_dumpable(flag):
+    """prctl(PR_SET_DUMPABLE): a process that is not dumpable cannot be traced, nor its
+    memory or descriptors read through /proc, by processes of the same uid."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(4, int(flag), 0, 0, 0) != 0:  # 4: PR_SET_DUMPABLE
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE)")
+
+
+def _alone():
+    """No process in the sandbox but its init and this template."""
+    return all(not p.isdigit() or int(p) in (1, os.getpid()) for p in os.listdir("/proc"))
+
+
+def _wipe(folder):
+    """Empty ``folder`` but for mount points (the font list); False if anything stayed."""
+    clean = True
+    for entry in os.scandir(folder):
+        if os.path.ismount(entry.path):
+            continue
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.stat(follow_symlinks=False).st_uid == os.getuid():
+                    os.chmod(entry.path, 0o700)  # a folder the student made unreadable
+                clean = _wipe(entry.path) and clean
+                if not any(os.path.ismount(p.path) for p in os.scandir(entry.path)):
+                    os.rmdir(entry.path)
+            else:
+                os.unlink(entry.path)
+        except OSError:
+            clean = False
+    return clean
+
+
+def _control_header(control):
+    """The grader's first message on the control socket: a JSON header, read exactly."""
+    def exactly(size):
+        data = b""
+        while len(data) < size:
+            chunk = control.recv(size - len(data))
+            if not chunk:
+                raise EOFError
+            data += chunk
+        return data
+
+    (length,) = struct.unpack("<Q", exactly(8))
+    return json.loads(exactly(length))
+
+
+def _serve(inbox, outbox):
+    message = receive(inbox)
+    if message is not None:
+        run_notebook(*message, inbox, outbox)
+
+
+def main(control_fd, isolated=True):
+    """The template: a warm interpreter that runs no student code itself. For each pair of
+    pipes the grader sends on ``control_fd`` (a socket only the template holds), it forks a
+    worker that reads its job and calls from one and answers on the other, waits for it,
+    and says "clean" only when nothing of it is left (no process, no file in /tmp);
+    otherwise "dirty", and it exits, taking the sandbox with it."""
+    # The student's prints, even through os.write(1, ...), land in /dev/null.
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+    control = socket.socket(fileno=control_fd)
+    try:
+        header = _control_header(control)
+    except (EOFError, ValueError, OSError):
+        return
+    apply_limits(header.get("rlimits", {}))
+    environment = dict(os.environ)
+    for name in WARM:  # what every notebook imports: loaded once, before any student code
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - the notebook's own import will say what is wrong
+            pass
+    os.environ.clear()  # a worker starts with the sandbox's environment, whatever they set
+    os.environ.update(environment)
+    if isolated:
+        _set_dumpable(False)  # its workers, same uid, must not reach into it
+    control.sendall(joined(frames({"type": "warm"})))
+    while True:
+        try:
+            data, fds, _, _ = socket.recv_fds(control, 1, 2)
+        except OSError:
+            return
+        if not data or len(fds) != 2:
+            return
+        pid = os.fork()
+        if pid == 0:
+            try:
+                control.close()  # the worker never holds the grader's line to the template
+                if isolated:
+                    _set_dumpable(True)  # as a freshly started process is
+                _serve(os.fdopen(fds[0], "rb"), os.fdopen(fds[1], "wb"))
+            finally:
+                os._exit(0)
+        for fd in fds:
+            os.close(fd)  # the worker's alone: when it dies, the grader sees its pipe close
+        os.waitpid(pid, 0)
+        clean = isolated and _alone() and _wipe(HOME)
+        control.sendall(joined(frames({"type": "clean" if clean else "dirty"})))
+        if not clean:
+            return
+
+
 if __name__ == "__main__":
-    main()
+    main(int(sys.argv[1]))

@@ -1,9 +1,11 @@
-"""What a worker's Python can import: a per-session folder holding the worker's own
-code and a copy of ``conv_lib`` in which every module the task forbids is a stub.
+"""What a worker's Python can import: a folder holding the worker's own code, and, sent
+with each notebook's job, the task's ``conv_lib``, in which every module the task forbids
+is a stub.
 
-The stubs are what the sandbox mounts in place of the real files, so no import
-trick inside the worker (deleting ``sys.modules`` entries, ``importlib.reload``,
-reading the source by path) can bring a forbidden layer back: it is not there.
+The stubs are compiled here in place of the real modules, and the real ones never enter
+the sandbox (the worker imports conv_lib from the job, in memory), so no import trick
+inside the worker (deleting ``sys.modules`` entries, ``importlib.reload``, reading the
+source by path) can bring a forbidden layer back: it is not there.
 Third-party packages come from :func:`allowed_packages`: numpy, matplotlib and
 what they need, and nothing else of the grader's environment (no scipy, no nbgrader).
 """
@@ -12,6 +14,7 @@ import ast
 import compileall
 import functools
 import importlib.metadata
+import marshal
 import shutil
 import sys
 import tempfile
@@ -21,6 +24,7 @@ from pathlib import Path
 import conv_lib
 
 from .. import diagnosis
+from .worker import VIEW
 
 PACKAGES = ("numpy", "matplotlib", "tqdm", "threadpoolctl")  # what conv_lib needs; all student code may import
 # The worker's own code, as package-relative paths: enough to run
@@ -75,22 +79,29 @@ def conv_lib_modules(blocked):
     return {**dict.fromkeys(kept, "copy"), **dict.fromkeys(stubbed, "stub")}
 
 
-def build(blocked):
-    """A new folder with ``grader`` (the worker only) and the filtered ``conv_lib``;
-    the caller removes it (``shutil.rmtree``) when the session ends."""
+@functools.cache
+def conv_lib_code(blocked):
+    """{module name: marshal bytes} of conv_lib under the ``blocked`` module names (a
+    frozenset), compiled once per grading process; the worker imports it from memory."""
+    code = {}
+    for name, how in conv_lib_modules(set(blocked)).items():
+        module = "conv_lib" if name == "__init__" else f"conv_lib.{name}"
+        source = ((CONV_LIB / f"{name}.py").read_text(encoding="utf-8") if how == "copy"
+                  else STUB.format(module=f"conv_lib.{name}"))
+        path = f"{VIEW}/conv_lib/{name}.py"
+        code[module] = marshal.dumps(compile(source, path, "exec", dont_inherit=True))
+    return code
+
+
+def build():
+    """A new folder with ``grader`` (the worker only); the caller removes it
+    (``shutil.rmtree``) when it is done with it."""
     root = Path(tempfile.mkdtemp(prefix="grader-view-"))
     root.chmod(0o755)  # the sandbox's unprivileged user reads it
     for relative in WORKER_FILES:
         target = root / "grader" / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(GRADER / relative, target)
-    (root / "conv_lib").mkdir()
-    for name, how in conv_lib_modules(set(blocked)).items():
-        target = root / "conv_lib" / f"{name}.py"
-        if how == "copy":
-            shutil.copyfile(CONV_LIB / f"{name}.py", target)
-        else:
-            target.write_text(STUB.format(module=f"conv_lib.{name}"), encoding="utf-8")
     # Compiled once here: the worker runs with -B and would otherwise compile on every start.
     compileall.compile_dir(root, quiet=1)
     for path in root.rglob("*"):
@@ -101,15 +112,14 @@ def build(blocked):
 _SHARED = {}
 
 
-def shared(blocked):
-    """The view for ``blocked``, built once per grading process and reused by its sandboxed
-    sessions (each mounts it read-only); removed when the process that built it exits."""
-    key = frozenset(blocked)
-    if key not in _SHARED or not _SHARED[key].is_dir():
-        _SHARED[key] = build(blocked)
-        Finalize(None, shutil.rmtree, args=(str(_SHARED[key]),),
+def shared():
+    """The view, built once per grading process and mounted read-only by each of its
+    sandboxes; removed when the process that built it exits."""
+    if "view" not in _SHARED or not _SHARED["view"].is_dir():
+        _SHARED["view"] = build()
+        Finalize(None, shutil.rmtree, args=(str(_SHARED["view"]),),
                  kwargs={"ignore_errors": True}, exitpriority=0)
-    return _SHARED[key]
+    return _SHARED["view"]
 
 
 @functools.cache
