@@ -22,9 +22,16 @@ from pathlib import Path
 
 from .pipeline.course import EXAMPLES, REPO, CourseError, environment_path
 
+NOT_ALL_GRADED = 3  # autograde's exit status: graded, but not the submissions in not_graded.txt
+AUTOGRADE_EXIT = """exit status: 0 every submission was processed (broken notebooks get error rows);
+  2 nothing was graded (the message says why); 3 everyone was graded except the
+  submissions listed at the end and in OUT/not_graded.txt (a folder or file name that is
+  not a usable student id): rename them and run again with --resume; 130 interrupted
+  (run again with --resume)"""
+
 
 def _autograde(args):
-    from .pipeline.autograde import autograde, summary
+    from .pipeline.autograde import NOT_GRADED, autograde, summary
     from .pipeline.cluster import ClusterUnavailable
     from .pipeline.isolation import SandboxUnavailable
     from .pipeline.journal import FILE as JOURNAL
@@ -61,6 +68,10 @@ def _autograde(args):
     print(f"\n{len(results)} students graded{resumed} in {time.perf_counter() - started:.1f} s "
           f"(hidden cases {source})")
     print(f"grades: {Path(args.out) / 'grades.csv'}\nfeedback: {Path(args.out) / 'feedback'}/")
+    not_graded = Path(args.out) / NOT_GRADED
+    if not_graded.exists():  # written by this run (a run with none removes it)
+        print(f"\n{not_graded.read_text(encoding='utf-8')}(this list: {not_graded})")
+        return NOT_ALL_GRADED
     return 0
 
 
@@ -180,7 +191,9 @@ def build_parser():
                          help="replace notebooks there even if they hold someone's work")
     release.set_defaults(run=_release)
 
-    grade = commands.add_parser("autograde", parents=[where], help="grade a whole class")
+    grade = commands.add_parser("autograde", parents=[where], help="grade a whole class",
+                                epilog=AUTOGRADE_EXIT,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     grade.add_argument("submissions", help="SUBMISSIONS folder (or zip with --assignment)")
     grade.add_argument("--out", required=True, help="where grades.csv and feedback/ go")
     grade.add_argument("--jobs", type=int, nargs="?", default=1, const=0,
