@@ -65,11 +65,12 @@ def _autograde(args):
               f"from the course secret in {SECRET_FILE}, the same on every regrade")
     kept = sum(r.resumed for r in results)
     resumed = f", {kept} of them kept from the earlier run" if kept else ""
+    not_graded = Path(args.out) / NOT_GRADED  # written by this run, or removed by it
+    some_not = " (some submissions NOT graded: see below)" if not_graded.exists() else ""
     print(f"\n{len(results)} students graded{resumed} in {time.perf_counter() - started:.1f} s "
-          f"(hidden cases {source})")
+          f"(hidden cases {source}){some_not}")
     print(f"grades: {Path(args.out) / 'grades.csv'}\nfeedback: {Path(args.out) / 'feedback'}/")
-    not_graded = Path(args.out) / NOT_GRADED
-    if not_graded.exists():  # written by this run (a run with none removes it)
+    if some_not:
         print(f"\n{not_graded.read_text(encoding='utf-8')}(this list: {not_graded})")
         return NOT_ALL_GRADED
     return 0

@@ -64,6 +64,7 @@ def test_a_bad_folder_name_costs_only_itself_and_resume_grades_it_after_the_rena
     assert (out / "grades.csv").read_text() == reference  # as if the bad ones were not there
     assert tree_digest(submitted) == before
     listed = (out / NOT_GRADED).read_text()
+    assert "2 students graded" in printed and "some submissions NOT graded" in printed
     block = printed[printed.index("NOT GRADED: 3 submissions"):]
     assert listed in block and str(out / NOT_GRADED) in block  # the summary ends with it
     for name in BAD:
@@ -131,6 +132,20 @@ def test_ids_that_would_be_one_student_are_all_set_aside(tmp_path):
     assert unusable["a/ada.ipynb"].fix.startswith("keep only the one to grade")
     with pytest.raises(SubmissionError, match="not a usable student id"):
         collect(archive, ASSIGNMENT, tmp_path / "strict")  # for callers that grade all or none
+
+
+def test_a_corrupt_zip_member_costs_only_its_student(tmp_path):
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as handle:
+        for student in ("ada", "ben"):
+            handle.writestr(f"{student}.ipynb", SOURCE[student].read_bytes())
+    data = bytearray(archive.read_bytes())
+    start = data.index(b"ben.ipynb") + len("ben.ipynb") + 50  # inside ben's compressed bytes
+    data[start:start + 20] = bytes(20)
+    archive.write_bytes(bytes(data))
+    ada, ben = collect_usable(archive, ASSIGNMENT, tmp_path / "scratch").works
+    assert ada.notebooks[ASSIGNMENT, NOTEBOOK].read_bytes() == SOURCE["ada"].read_bytes()
+    assert "could not be read from the zip" in ben.refusal(ASSIGNMENT, NOTEBOOK)
 
 
 @pytest.mark.parametrize("student", ["../../escape", "a/b", "x" * 300, ".."])
