@@ -22,9 +22,16 @@ from pathlib import Path
 
 from .pipeline.course import EXAMPLES, REPO, CourseError, environment_path
 
+NOT_ALL_GRADED = 3  # autograde's exit status: graded, but not the submissions in not_graded.txt
+AUTOGRADE_EXIT = """exit status: 0 every submission was processed (broken notebooks get error rows);
+  2 nothing was graded (the message says why); 3 everyone was graded except the
+  submissions listed at the end and in OUT/not_graded.txt (a folder or file name that is
+  not a usable student id): rename them and run again with --resume; 130 interrupted
+  (run again with --resume)"""
+
 
 def _autograde(args):
-    from .pipeline.autograde import autograde, summary
+    from .pipeline.autograde import NOT_GRADED, autograde, summary
     from .pipeline.cluster import ClusterUnavailable
     from .pipeline.isolation import SandboxUnavailable
     from .pipeline.journal import FILE as JOURNAL
@@ -58,9 +65,14 @@ def _autograde(args):
               f"from the course secret in {SECRET_FILE}, the same on every regrade")
     kept = sum(r.resumed for r in results)
     resumed = f", {kept} of them kept from the earlier run" if kept else ""
+    not_graded = Path(args.out) / NOT_GRADED  # written by this run, or removed by it
+    some_not = " (some submissions NOT graded: see below)" if not_graded.exists() else ""
     print(f"\n{len(results)} students graded{resumed} in {time.perf_counter() - started:.1f} s "
-          f"(hidden cases {source})")
+          f"(hidden cases {source}){some_not}")
     print(f"grades: {Path(args.out) / 'grades.csv'}\nfeedback: {Path(args.out) / 'feedback'}/")
+    if some_not:
+        print(f"\n{not_graded.read_text(encoding='utf-8')}(this list: {not_graded})")
+        return NOT_ALL_GRADED
     return 0
 
 
@@ -180,7 +192,9 @@ def build_parser():
                          help="replace notebooks there even if they hold someone's work")
     release.set_defaults(run=_release)
 
-    grade = commands.add_parser("autograde", parents=[where], help="grade a whole class")
+    grade = commands.add_parser("autograde", parents=[where], help="grade a whole class",
+                                epilog=AUTOGRADE_EXIT,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     grade.add_argument("submissions", help="SUBMISSIONS folder (or zip with --assignment)")
     grade.add_argument("--out", required=True, help="where grades.csv and feedback/ go")
     grade.add_argument("--jobs", type=int, nargs="?", default=1, const=0,

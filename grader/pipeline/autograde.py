@@ -10,6 +10,10 @@ For each student, in a pool of ``jobs`` processes (or on a Dask cluster, cluster
    ``--resume`` grades only the rest;
 4. at the end grades.csv and a feedback page per notebook are written from the
    journal, each file whole or not at all (a temporary file renamed into place).
+
+A submission whose folder or file name is not a usable student id is not graded, and
+nothing of it is read; everyone else is, and OUT/not_graded.txt says where it is, why,
+and how to fix it.
 """
 
 import csv
@@ -33,10 +37,11 @@ from .isolation import UNSAFE_FLAG, UNSAFE_NOTE
 from .journal import Journal, course_fingerprint, fingerprint
 from .sandbox import GRADING, Limits, StudentSandbox, verify
 from .seeds import course_secret, student_seed
-from .submissions import collect
+from .submissions import collect_usable, listing
 from ..diagnosis.tasks import TASKS
 
 COLUMNS = ["student_id", "assignment", "notebook", "grade_id", "score", "max_score", "status"]
+NOT_GRADED = "not_graded.txt"  # in OUT, only while some submission could not be graded
 
 
 @dataclass
@@ -217,7 +222,9 @@ def _pool_grade(work, seed, limits, graded_assignments):
 
 def autograde(submissions, out, jobs=1, db_url=None, seed=None, assignment=None,
               limits=None, use_nbgrader=True, progress=True, resume=False, cluster=None):
-    """Grade every student under ``submissions``; returns (results, seed).
+    """Grade every student under ``submissions``; returns (results, seed). The submissions
+    whose name is not a usable student id are listed in OUT/not_graded.txt (not_graded_text)
+    instead, a file that exists only while there are some.
 
     Hidden cases come from ``seed``, by default the course secret (seeds.course_secret).
     Each student is committed to OUT/graded.sqlite (journal.py) as soon as graded;
@@ -232,7 +239,8 @@ def autograde(submissions, out, jobs=1, db_url=None, seed=None, assignment=None,
     if cluster is None:
         verify(limits)  # on a cluster, each worker verifies its own sandbox
     with tempfile.TemporaryDirectory(prefix="autograde-") as scratch:
-        works = collect(submissions, assignment, scratch)
+        collection = collect_usable(submissions, assignment, scratch)
+        works = collection.works
         out.mkdir(parents=True, exist_ok=True)  # after collect: OUT may sit inside SUBMISSIONS
         graded = graded_assignments(works, assignment)
         books = course_notebooks(graded)
@@ -262,7 +270,7 @@ def autograde(submissions, out, jobs=1, db_url=None, seed=None, assignment=None,
         finally:
             journal.close()
     results.sort(key=lambda r: r.student)
-    _write(out, results)
+    _write(out, results, collection.unusable)
     return results, seed
 
 
@@ -342,7 +350,15 @@ def write_atomically(path, text):
         raise
 
 
-def _write(out, results):
+def not_graded_text(unusable):
+    """What OUT/not_graded.txt and the end of the printed summary say about ``unusable``."""
+    count = f"{len(unusable)} submission{'s' if len(unusable) > 1 else ''}"
+    return (f"NOT GRADED: {count}, set aside before grading (nothing in them was read or "
+            f"changed):\n{listing(unusable)}\nThen run the same command again with --resume: "
+            f"everyone graded is kept, and only the rest is graded.\n")
+
+
+def _write(out, results, unusable=()):
     table = io.StringIO()
     writer = csv.writer(table)
     writer.writerow(COLUMNS)
@@ -352,6 +368,10 @@ def _write(out, results):
         for (assignment, name), page in result.pages.items():
             write_atomically(out / "feedback" / result.student / assignment / f"{name}.html", page)
     write_atomically(out / "grades.csv", table.getvalue())
+    if unusable:
+        write_atomically(out / NOT_GRADED, not_graded_text(unusable))
+    else:  # an earlier run's list, fixed since
+        (out / NOT_GRADED).unlink(missing_ok=True)
 
 
 def summary(results):

@@ -8,18 +8,27 @@ Only regular files are read, each once, into the run's scratch folder, and
 everything after reads those copies: a symbolic link (to a classmate's notebook
 or /etc/passwd), a FIFO or a device in a student's folder is refused with a
 reason on the feedback page, and the submissions folder is never written.
+
+A folder, file or zip member whose name is not a usable student id (or that would be the
+same student as another one) is set aside as Unusable, with why and how to fix it; it
+never becomes a path, and everyone else is still collected.
 """
 
+import hashlib
 import os
 import re
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .course import current
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9_@+-][A-Za-z0-9_.@+-]{0,99}$")
+ID_RULE = "letters, digits and _ . @ + - only, not starting with a dot, at most 100 characters"
+RENAME_FOLDER = f"rename the folder to the student's id ({ID_RULE})"
+RENAME_FILE = f"rename the file to <the student's id>.ipynb ({ID_RULE})"
 MAX_NOTEBOOK_BYTES = 64 * 1024**2
 
 
@@ -38,6 +47,30 @@ class StudentWork:
     def refusal(self, assignment, notebook):
         return (self.refused.get((assignment, notebook)) or self.refused.get((assignment, None))
                 or self.refused.get((None, None)))
+
+
+@dataclass(frozen=True)
+class Unusable:
+    """A submission that was not collected: ``path`` (a zip member as ``zip:member``),
+    ``reason`` and ``fix``, all meant for the instructor."""
+    path: str
+    reason: str
+    fix: str
+
+
+@dataclass
+class Collection:
+    works: list  # StudentWork of every usable student id
+    unusable: list  # Unusable: the submissions set aside
+
+
+def shown(text, limit=120):
+    """``text`` as a quoted, escaped literal (no newline, terminal escape or bidi control
+    survives), cut to ``limit`` characters: names students chose, printed safely."""
+    text = str(text)
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text)} characters)"
 
 
 def _kind(mode):
@@ -92,16 +125,59 @@ def notebook_names(assignment):
     return sorted(current().notebook_paths(assignment))
 
 
-def _checked_id(name, where):
-    if not STUDENT_ID.match(name):
-        raise SubmissionError(f"{where}: {name!r} is not a usable student id (letters, digits "
-                              f"and _ . @ + - only, not starting with a dot)")
-    return name
+def unusable_id(name):
+    """Why ``name`` cannot be a student id, or None when it can."""
+    if STUDENT_ID.match(name):
+        return None
+    if not name:
+        return "an empty name is not a usable student id"
+    if name.startswith("."):
+        problem = "it starts with a dot"
+    elif len(name) > 100:
+        problem = f"it is {len(name)} characters long"
+    else:
+        bad = sorted(set(re.sub(r"[A-Za-z0-9_.@+-]", "", name)))
+        problem = "it holds " + " ".join(shown(c) for c in bad[:10])
+    return f"{shown(name)} is not a usable student id: {problem}"
+
+
+def _sorted_ids(entries, fix):
+    """Split ``entries`` [(id, where, source)] into {id: (where, source)} of usable ids and
+    [Unusable]. Ids that differ at most in letter case are one student to a case-insensitive
+    disk (their feedback folders would be one), so all of them are set aside."""
+    unusable, by_folded = [], {}
+    for student, where, source in entries:
+        reason = unusable_id(student)
+        if reason:
+            unusable.append(Unusable(where, reason, fix))
+        else:
+            by_folded.setdefault(student.lower(), []).append((student, where, source))
+    usable = {}
+    for same in by_folded.values():
+        if len(same) == 1:
+            student, where, source = same[0]
+            usable[student] = (where, source)
+            continue
+        for index, (_, where, _) in enumerate(same):
+            others = ", ".join(shown(w) for k, (_, w, _) in enumerate(same) if k != index)
+            unusable.append(Unusable(where, f"it would be the same student as {others} (ids "
+                                     f"{', '.join(shown(s) for s, _, _ in same)}, letter case "
+                                     f"aside)", "keep only the one to grade: rename or remove "
+                                     "the others"))
+    return usable, sorted(unusable, key=lambda u: u.path)
+
+
+def _folder_name(student):
+    """The scratch folder of ``student``: the id itself, or a digest of an id that is not a
+    usable one (e.g. from Gradescope's metadata), which then never becomes a path."""
+    if STUDENT_ID.match(student):
+        return student
+    return "id-" + hashlib.sha256(student.encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
 def take_notebook(work, key, source, scratch):
     """Record ``source`` as ``work``'s notebook ``key`` by a safe copy into ``scratch``."""
-    target = Path(scratch) / "collected" / work.student / key[0] / f"{key[1]}.ipynb"
+    target = Path(scratch) / "collected" / _folder_name(work.student) / key[0] / f"{key[1]}.ipynb"
     reason = copy_regular(source, target)
     if reason:
         work.refused[key] = reason
@@ -109,74 +185,136 @@ def take_notebook(work, key, source, scratch):
         work.notebooks[key] = target
 
 
-def _flat(files, assignment, scratch):
+def _one_notebook(assignment):
     names = notebook_names(assignment)
     if len(names) != 1:
         raise SubmissionError(f"assignment {assignment!r} has {len(names)} notebooks; a flat "
                               f"folder or zip needs nbgrader's layout instead")
-    works = {}
-    for path in sorted(files):
-        student = _checked_id(path.stem, str(path))
-        take_notebook(works.setdefault(student, StudentWork(student)), (assignment, names[0]), path, scratch)
-    return list(works.values())
+    return names[0]
 
 
-def collect(path, assignment=None, scratch=None):
-    """Every student's work under ``path``, copied into ``scratch`` (a zip unpacked
-    there); without ``scratch``, a temporary folder that lives as long as the process."""
+def _flat(usable, assignment, notebook, scratch):
+    works = []
+    for student, (_, source) in sorted(usable.items()):
+        works.append(StudentWork(student))
+        take_notebook(works[-1], (assignment, notebook), source, scratch)
+    return works
+
+
+def _unzipped(path, assignment, scratch):
+    """The students of a zip of ``<student_id>.ipynb`` members (in any of its folders; only
+    the file name counts, so no member's path is ever used), each member read at most
+    MAX_NOTEBOOK_BYTES + 1 (a larger one is then refused as a large file is)."""
+    notebook = _one_notebook(assignment)
+    target = Path(scratch) / "unzipped"
+    target.mkdir(parents=True, exist_ok=True)
+    works = []
+    with zipfile.ZipFile(path) as archive:
+        entries = [(re.split(r"[/\\]", m.filename)[-1].removesuffix(".ipynb"),
+                    f"{path}:{m.filename}", m) for m in archive.infolist()
+                   if m.filename.endswith(".ipynb") and not m.filename.startswith("__MACOSX")]
+        usable, unusable = _sorted_ids(entries, f"unzip it, {RENAME_FILE}, and grade that folder")
+        for student, (_, member) in sorted(usable.items()):
+            works.append(StudentWork(student))
+            copy = target / f"{student}.ipynb"
+            try:
+                with archive.open(member) as source:
+                    copy.write_bytes(source.read(MAX_NOTEBOOK_BYTES + 1))
+            except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError,
+                    NotImplementedError) as error:  # corrupt, encrypted, unknown compression
+                works[-1].refused[(assignment, notebook)] = (
+                    f"{student}.ipynb could not be read from the zip ({error})")
+                continue
+            take_notebook(works[-1], (assignment, notebook), copy, scratch)
+    return Collection(works, unusable)
+
+
+def collect_usable(path, assignment=None, scratch=None):
+    """Every student's work under ``path``, copied into ``scratch`` (a zip unpacked there;
+    without ``scratch``, a temporary folder that lives as long as the process), and apart
+    from it every submission whose name is not a usable student id.
+
+    Raises SubmissionError when there is nothing to grade."""
     if scratch is None:
         import tempfile
 
         scratch = tempfile.mkdtemp(prefix="collected-")
-    path = Path(path)
+    path = Path(path).absolute()  # the paths set aside are read later, from anywhere
     if not path.exists():
         raise SubmissionError(f"SUBMISSIONS {path} does not exist")
     if path.is_file() and zipfile.is_zipfile(path):
         if assignment is None:
             raise SubmissionError("a zip of notebooks needs --assignment to say which one it holds")
-        target = Path(scratch) / "unzipped"
-        with zipfile.ZipFile(path) as archive:
-            members = [m for m in archive.namelist() if m.endswith(".ipynb")
-                       and not m.startswith(("__MACOSX", "/")) and ".." not in m]
-            for member in members:
-                destination = target / Path(member).name
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                destination.write_bytes(archive.read(member))
-        return _flat(target.glob("*.ipynb"), assignment, scratch)
+        return _nothing_usable(path, _unzipped(path, assignment, scratch), "<student_id>.ipynb")
     if not path.is_dir():
         raise SubmissionError(f"SUBMISSIONS must be a folder or a zip, got {path}")
-    flat_files = list(path.glob("*.ipynb"))
+    flat_files = sorted(path.glob("*.ipynb"))
     if flat_files:
         if assignment is None:
             raise SubmissionError(f"{path} holds notebooks directly: pass --assignment to say "
                                   f"which assignment they are")
-        return _flat(flat_files, assignment, scratch)
-    works = []
+        notebook = _one_notebook(assignment)
+        usable, unusable = _sorted_ids([(p.stem, str(p), p) for p in flat_files],
+                                       RENAME_FILE)
+        return _nothing_usable(path, Collection(_flat(usable, assignment, notebook, scratch),
+                                                unusable), "<student_id>.ipynb")
     student_dirs, student_links = _real_dirs(path)
     # Hidden folders (.git, ...) and an earlier run's output folder are not students.
-    for student_dir in student_dirs + student_links:
-        if student_dir.name.startswith(".") or (student_dir / "grades.csv").exists():
+    entries = [(d.name, str(d), d) for d in student_dirs + student_links
+               if not d.name.startswith(".") and not (d / "grades.csv").exists()]
+    usable, unusable = _sorted_ids(entries, RENAME_FOLDER)
+    works = [_student_folder(student, folder, assignment, scratch)
+             for student, (_, folder) in sorted(usable.items())]
+    return _nothing_usable(path, Collection(works, unusable),
+                           "<student_id>/<assignment>/<notebook>.ipynb")
+
+
+def _student_folder(student, student_dir, assignment, scratch):
+    work = StudentWork(student)
+    if student_dir.is_symlink():
+        work.refused[(None, None)] = (f"the folder {student_dir.name} is a symbolic link; "
+                                      "only a real folder of your own notebooks is graded")
+        return work
+    assignment_dirs, assignment_links = _real_dirs(student_dir)
+    for link in assignment_links:
+        work.refused[(link.name, None)] = f"the folder {link.name} is a symbolic link"
+    for assignment_dir in assignment_dirs:
+        if assignment and assignment_dir.name != assignment:
             continue
-        work = StudentWork(_checked_id(student_dir.name, str(student_dir)))
-        works.append(work)
-        if student_dir.is_symlink():
-            work.refused[(None, None)] = (f"the folder {student_dir.name} is a symbolic link; "
-                                          "only a real folder of your own notebooks is graded")
-            continue
-        assignment_dirs, assignment_links = _real_dirs(student_dir)
-        for link in assignment_links:
-            work.refused[(link.name, None)] = f"the folder {link.name} is a symbolic link"
-        for assignment_dir in assignment_dirs:
-            if assignment and assignment_dir.name != assignment:
-                continue
-            for notebook in sorted(assignment_dir.glob("*.ipynb")):
-                take_notebook(work, (assignment_dir.name, notebook.stem), notebook, scratch)
-            # nbgrader's submission time travels with the copies (late penalties read it);
-            # a timestamp that is not a regular file is simply left behind.
-            if (assignment_dir / "timestamp.txt").exists():
-                copy_regular(assignment_dir / "timestamp.txt", Path(scratch) / "collected"
-                             / work.student / assignment_dir.name / "timestamp.txt")
-    if not works:
-        raise SubmissionError(f"no submissions found in {path}: expected "
-                              f"<student_id>/<assignment>/<notebook>.ipynb")
-    return works
+        for notebook in sorted(assignment_dir.glob("*.ipynb")):
+            take_notebook(work, (assignment_dir.name, notebook.stem), notebook, scratch)
+        # nbgrader's submission time travels with the copies (late penalties read it);
+        # a timestamp that is not a regular file is simply left behind.
+        if (assignment_dir / "timestamp.txt").exists():
+            copy_regular(assignment_dir / "timestamp.txt", Path(scratch) / "collected"
+                         / student / assignment_dir.name / "timestamp.txt")
+    return work
+
+
+def listing(unusable, limit=None):
+    """The submissions set aside, two lines each: where and why, then the fix."""
+    lines = []
+    for entry in unusable[:limit]:
+        lines += [f"  {shown(entry.path, 300)}: {entry.reason}", f"      fix: {entry.fix}"]
+    if limit is not None and len(unusable) > limit:
+        lines.append(f"  ... and {len(unusable) - limit} more")
+    return "\n".join(lines)
+
+
+def _nothing_usable(path, collection, expected):
+    """``collection``, unless it holds no one to grade: then SubmissionError says why."""
+    if not collection.works and collection.unusable:
+        raise SubmissionError(f"nothing to grade in {path}: no submission has a usable student "
+                              f"id\n{listing(collection.unusable, limit=20)}")
+    if not collection.works:
+        raise SubmissionError(f"no submissions found in {path}: expected {expected}")
+    return collection
+
+
+def collect(path, assignment=None, scratch=None):
+    """collect_usable's students' work, for a caller that grades everyone or no one:
+    SubmissionError names every submission whose name is not a usable student id."""
+    collection = collect_usable(path, assignment, scratch)
+    if collection.unusable:
+        raise SubmissionError(f"not a usable student id:\n{listing(collection.unusable)}")
+    return collection.works
