@@ -110,3 +110,31 @@ def test_the_gradebook_schema_version_read_in_process_is_alembics_own():
         heads = subprocess.run([course.environment_path().split(":")[0] + "/alembic", "-c", ini,
                                 "heads"], capture_output=True, text=True, check=True).stdout
     assert heads.split()[0] == course._alembic_head()
+
+
+def test_nbgrader_setup_once_shares_engines_and_validates_the_same_then_restores(tmp_path):
+    import jsonschema
+    import nbformat
+    import nbgrader.api
+    import nbgrader.nbgraderformat.common as metadata_format
+    from nbgrader.api import Gradebook
+    from nbgrader.nbgraderformat import MetadataValidator
+
+    real = (nbgrader.api.create_engine, metadata_format.jsonschema)
+    good = nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": {
+        "grade": True, "solution": False, "locked": True, "points": 1, "grade_id": "t",
+        "schema_version": 3}})
+    bad = nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": {
+        "grade": "yes", "solution": False, "grade_id": "t", "schema_version": 3}})
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with course.nbgrader_setup_once():
+        with Gradebook(url, "c1") as first, Gradebook(url, "c1") as second:
+            assert first.engine is second.engine
+        MetadataValidator().validate_cell(good)
+        with pytest.raises(jsonschema.ValidationError):
+            MetadataValidator().validate_cell(bad)
+    assert (nbgrader.api.create_engine, metadata_format.jsonschema) == real
+    with pytest.raises(jsonschema.ValidationError):  # nbgrader's own validation agrees
+        MetadataValidator().validate_cell(bad)
+    with Gradebook(url, "c1") as first, Gradebook(url, "c1") as second:
+        assert first.engine is not second.engine

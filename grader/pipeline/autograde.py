@@ -32,7 +32,8 @@ import nbformat
 from . import feedback, trusted
 from ..diagnosis import notebook_code
 from ..diagnosis.checks import report
-from .course import current, gradebook_course, graded_assignments, graded_cells
+from .course import (close_connections, current, gradebook_course, graded_assignments,
+                     graded_cells, nbgrader_setup_once)
 from .isolation import UNSAFE_FLAG, UNSAFE_NOTE
 from .journal import Journal, course_fingerprint, fingerprint
 from .sandbox import GRADING, Limits, StudentSandbox, verify
@@ -251,16 +252,17 @@ def autograde(submissions, out, jobs=1, db_url=None, seed=None, assignment=None,
         try:
             done = journal.finished(marks, StudentResult)
             todo = [w for w in works if w.student not in done]
-            course = None
-            if use_nbgrader and todo:
-                course = gradebook_course(submissions, scratch, out, db_url, graded)
 
             def commit(result):
                 if not result.broken:  # a breakdown is graded again by --resume
                     journal.commit(result, marks[result.student])
 
-            fresh = _run(todo, course, seed, limits, graded, books, jobs, cluster, progress,
-                         commit, len(works))
+            with nbgrader_setup_once():
+                course = None
+                if use_nbgrader and todo:
+                    course = gradebook_course(submissions, scratch, out, db_url, graded)
+                fresh = _run(todo, course, seed, limits, graded, books, jobs, cluster, progress,
+                             commit, len(works))
             # Everything written comes from the journal, so a resumed run writes what an
             # uninterrupted one would; breakdowns were never committed and come from this run.
             results = list(journal.finished(marks, StudentResult).values())
@@ -305,6 +307,7 @@ def _run(works, course, seed, limits, graded, books, jobs, cluster, progress, co
 def _grade_in_pool(works, course, seed, limits, graded, books, jobs, finish):
     # fork: the pool inherits nbgrader and numpy already imported (seconds saved per process)
     context = multiprocessing.get_context("fork")
+    close_connections()
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_pool,
                              initargs=(course, books)) as pool:
         futures = {pool.submit(_pool_grade, w, seed, limits, graded): w for w in works}

@@ -18,6 +18,7 @@ import logging
 import os
 import shutil
 import time
+import types
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,6 +179,62 @@ def _alembic_head():
 
     with _temp_alembic_ini("sqlite:///gradebook.db") as ini:
         return ScriptDirectory.from_config(AlembicConfig(ini)).get_current_head()
+
+
+_ENGINES = {}  # (pid, database url, options) -> SQLAlchemy engine, during nbgrader_setup_once()
+
+
+@contextlib.contextmanager
+def nbgrader_setup_once():
+    """For one grading run, two things nbgrader redoes for every recorded notebook are done
+    once per process, together a third or more of the recording time:
+
+    - every Gradebook opened on a database shares one SQLAlchemy engine and its
+      connections (nbgrader makes and connects a new engine for each of the ten or so
+      Gradebooks it opens per notebook). Keyed by process, so a forked pool process makes
+      its own; all disposed at the end, so no connection outlives the run (a later one may
+      find a new file at that path);
+    - cell metadata is validated by one compiled validator of nbgrader's schema, not by
+      ``jsonschema.validate``, which checks the schema itself again on every cell.
+    """
+    import jsonschema
+    import nbgrader.api
+    import nbgrader.nbgraderformat.common as metadata_format
+
+    real_engine, real_jsonschema = nbgrader.api.create_engine, metadata_format.jsonschema
+    validators = {}
+
+    def create_engine(url, **options):
+        key = (os.getpid(), str(url), tuple(sorted(options.items())))
+        if key not in _ENGINES:
+            _ENGINES[key] = real_engine(url, **options)
+        return _ENGINES[key]
+
+    def validate(instance, schema):
+        if id(schema) not in validators:
+            kind = jsonschema.validators.validator_for(schema)
+            kind.check_schema(schema)
+            validators[id(schema)] = (schema, kind(schema))  # the schema kept: its id stays its
+        error = jsonschema.exceptions.best_match(validators[id(schema)][1].iter_errors(instance))
+        if error is not None:
+            raise error  # what jsonschema.validate raises
+
+    nbgrader.api.create_engine = create_engine
+    metadata_format.jsonschema = types.SimpleNamespace(validate=validate)
+    try:
+        yield
+    finally:
+        nbgrader.api.create_engine, metadata_format.jsonschema = real_engine, real_jsonschema
+        close_connections()
+        _ENGINES.clear()
+
+
+def close_connections():
+    """Close this process's pooled gradebook connections (before a fork: SQLite's rule is
+    that a connection is never carried into a child); engines reconnect when next used."""
+    for (pid, *_), engine in list(_ENGINES.items()):
+        if pid == os.getpid():
+            engine.dispose()
 
 
 def _api(config):
