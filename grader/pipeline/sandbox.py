@@ -263,7 +263,7 @@ class StudentSandbox:
                 return worker
             self.discard()
         if self.view is None:
-            # Unsandboxed, a worker could write into its view: each student gets their own.
+            # Unsandboxed, a worker could write into its view: each sandbox gets its own.
             self.view = str(worker_view.build() if self.limits.unsafe_no_sandbox
                             else worker_view.shared())
         self.sandbox = Sandbox(self.limits, self.view, deadline)
@@ -282,11 +282,12 @@ class StudentSandbox:
         if self.sandbox is not None:
             self.sandbox.stop()
             self.sandbox = None
+        if self.view is not None and self.limits.unsafe_no_sandbox:
+            shutil.rmtree(self.view, ignore_errors=True)  # its worker could have written there
+            self.view = None
 
     def close(self):
         self.discard()
-        if self.view is not None and self.limits.unsafe_no_sandbox:
-            shutil.rmtree(self.view, ignore_errors=True)
         self.view = None
 
     def __enter__(self):
