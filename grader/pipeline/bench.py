@@ -6,6 +6,9 @@ with ``--jobs 2`` (and once on the Dask cluster at ADDRESS), in one run, and pri
 the wall time per student, students per minute and the speed-up, under a line
 naming the machine and its load. Absolute times vary between machines and with
 whatever else runs on them: compare figures measured side by side.
+
+``--steps`` instead grades the class once with ``--jobs 1`` and prints where the time
+went, step by step (wall time inside each step, summed over the class).
 """
 
 import argparse
@@ -37,6 +40,54 @@ def measure(submissions, jobs, seed, cluster=None):
         return time.perf_counter() - start, [r.seconds for r in results]
 
 
+def _steps():
+    """(owner, attribute, label) of the steps --steps times; nested steps count in both."""
+    from . import autograde, course, feedback, sandbox, trusted
+    from ..diagnosis import notebook_code
+
+    return [
+        (autograde, "verify", "sandbox check and font list (once a run)"),
+        (course.Course, "prepare", "scratch nbgrader course (once a run)"),
+        (notebook_code, "read", "reading the submitted notebooks"),
+        (sandbox.Sandbox, "__init__", "starting a student's sandbox and template"),
+        (sandbox.Worker, "load", "a notebook's worker: fork, conv_lib, the cells"),
+        (sandbox.Worker, "call", "calls: the student's code, both ways on the pipes"),
+        (sandbox.StudentSandbox, "release", "ending a notebook: the template's check"),
+        (trusted, "grade_notebook", "all of the above per notebook, and judging"),
+        (feedback, "_picture", "pictures of failing cases"),
+        (course.Course, "record", "nbgrader autograde, recording in the gradebook"),
+    ]
+
+
+def steps(submissions, seed):
+    """{label: (seconds, calls)} for one ``--jobs 1`` run, and the run's wall time."""
+    import functools
+
+    spent = {label: [0.0, 0] for _, _, label in _steps()}
+    originals = []
+
+    def timed(function, label):
+        @functools.wraps(function)
+        def step(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[label][0] += time.perf_counter() - start
+                spent[label][1] += 1
+        return step
+
+    for owner, name, label in _steps():
+        originals.append((owner, name, getattr(owner, name)))
+        setattr(owner, name, timed(getattr(owner, name), label))
+    try:
+        wall, _ = measure(submissions, 1, seed)
+    finally:
+        for owner, name, function in originals:
+            setattr(owner, name, function)
+    return spent, wall
+
+
 def machine():
     """The machine line: processor, cores, Python, and the load when the run began."""
     model = platform.processor() or platform.machine()
@@ -57,6 +108,8 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--cluster", default=None, metavar="ADDRESS",
                         help="also grade on the Dask cluster whose scheduler is at ADDRESS")
+    parser.add_argument("--steps", action="store_true",
+                        help="grade once with --jobs 1 and print where the time went")
     args = parser.parse_args(argv)
     use(REPO)  # the sample class is graded against this checkout's course
     print(machine())
@@ -64,6 +117,13 @@ def main(argv=None):
         submissions = class_of(args.copies, scratch)
         students = len(list(submissions.iterdir()))
         print(f"grading {students} students x 5 notebooks\n")
+        if args.steps:
+            spent, wall = steps(submissions, args.seed)
+            print(f"{'step (wall time inside it, whole class, --jobs 1)':56}{'s':>7}{'calls':>7}")
+            for label, (seconds, calls) in spent.items():
+                print(f"{label:56}{seconds:7.2f}{calls:7d}")
+            print(f"{'the whole run':56}{wall:7.2f}")
+            return 0
         runs = {"jobs 1": measure(submissions, 1, args.seed),
                 "jobs 2": measure(submissions, 2, args.seed)}
         if args.cluster:
