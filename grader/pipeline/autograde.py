@@ -1,8 +1,8 @@
 """Grade a whole class: nbgrader bookkeeping plus trusted, sandboxed judging.
 
 For each student, in a pool of ``jobs`` processes (or on a Dask cluster, cluster.py):
-1. each notebook's solution cells run in a sandboxed worker process, which
-   calls the graded functions on public and hidden cases;
+1. each notebook's solution cells run in a fresh worker process in the student's
+   sandbox, which calls the graded functions on public and hidden cases;
 2. the verdicts are decided next to it, where no student code runs, and nbgrader
    autograde records them in the gradebook;
 3. the instructor's process commits the student to OUT/graded.sqlite (journal.py) the

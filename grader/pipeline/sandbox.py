@@ -1,8 +1,10 @@
 """The trusted side of grading: run a student's functions in a sandboxed worker
 process, and judge what comes back here, in a process that ran no student code.
 
-A worker that loops, sleeps, exhausts its memory or kills itself costs only
-the case it was running: the worker is killed or restarted and grading goes on.
+Each student gets one sandbox (StudentSandbox); in it a template interpreter forks a
+fresh worker for every notebook, and a notebook that leaves anything behind costs the
+sandbox. A worker that loops, sleeps, exhausts its memory or kills itself costs only
+the case it was running: its sandbox is killed, a new one started, and grading goes on.
 This side never waits on the student: every wait ends at a deadline fixed here
 (per step, per notebook, per student) that nothing the worker sends can move,
 pipes are read and written without blocking, and stopping a worker kills its
