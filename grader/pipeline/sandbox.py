@@ -51,8 +51,10 @@ class Limits:
 
     def rlimits(self):
         """What the worker applies to itself before it runs any student code."""
+        # MSGQUEUE 0: no POSIX message queue, which would outlive the notebook that made it
+        # in the student's sandbox, and which the template has no way to list.
         return {"AS": self.memory_bytes, "CPU": CPU_LIMIT, "CORE": 0, "NPROC": self.processes,
-                "FSIZE": self.file_bytes, "NOFILE": self.open_files}
+                "FSIZE": self.file_bytes, "NOFILE": self.open_files, "MSGQUEUE": 0}
 
 
 def _unsafe_preexec(memory_bytes):
