@@ -255,26 +255,6 @@ def _kernel_empty():
     return True
 
 
-KEYCTL = {"x86_64": 250, "aarch64": 219}.get(os.uname().machine)  # the syscall's number
-
-
-def _forget_keys():
-    """Empty the sandbox uid's keyrings (user, user-session, persistent). The kernel keeps a
-    uid's keys after its last process ends, and the uid is the grading process's, the same for
-    every student it grades: whatever a notebook stored there would reach the next one."""
-    if KEYCTL is None:
-        return
-    import ctypes
-
-    keyctl = ctypes.CDLL(None, use_errno=True).syscall
-    keyctl.restype = ctypes.c_long
-    # GET_PERSISTENT (22) links the uid's persistent keyring into its user keyring (-4);
-    # CLEAR (7) unlinks every key from a keyring. No keys in this kernel: nothing to do.
-    persistent = keyctl(KEYCTL, 22, ctypes.c_long(-1), ctypes.c_long(-4))
-    for keyring in ([persistent] if persistent >= 0 else []) + [-4, -5]:
-        keyctl(KEYCTL, 7, ctypes.c_long(keyring))
-
-
 def _wipe(folder):
     """Empty ``folder`` but for mount points (the font list); False if anything stayed."""
     clean = True
@@ -321,8 +301,7 @@ def main(control_fd, isolated=True):
     pipes the grader sends on ``control_fd`` (a socket only the template holds), it forks a
     worker that reads its job and calls from one and answers on the other, waits for it,
     and says "clean" only when nothing of it is left (no process, no IPC object or socket,
-    no file in /tmp; its keys are forgotten either way); otherwise "dirty", and it exits,
-    taking the sandbox with it."""
+    no file in /tmp); otherwise "dirty", and it exits, taking the sandbox with it."""
     # The student's prints, even through os.write(1, ...), land in /dev/null.
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
@@ -345,7 +324,6 @@ def main(control_fd, isolated=True):
     os.environ.update(environment)
     if isolated:
         _set_dumpable(False)  # its workers, same uid, must not reach into it
-        _forget_keys()  # what the last student graded under this uid stored
     control.sendall(joined(frames({"type": "warm"})))
     while True:
         try:
@@ -366,8 +344,6 @@ def main(control_fd, isolated=True):
         for fd in fds:
             os.close(fd)  # the worker's alone: when it dies, the grader sees its pipe close
         os.waitpid(pid, 0)
-        if isolated:
-            _forget_keys()
         clean = isolated and _alone() and _kernel_empty() and _wipe(HOME)
         control.sendall(joined(frames({"type": "clean" if clean else "dirty"})))
         if not clean:
