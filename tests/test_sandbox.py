@@ -492,3 +492,34 @@ def test_what_a_notebook_leaves_in_the_kernel_reaches_neither_the_next_notebook_
         assert following.call("find", [kind]) == ("ok", None)
         following.close()
     assert sandbox_processes() == []
+
+
+OUTSIDE = r'''
+import ctypes, os
+
+def hold(blocks):
+    """Write 16 MiB blocks into memfds, memory outside this process's address space."""
+    held = []
+    try:
+        for number in range(blocks):
+            held.append(os.memfd_create(f"block{number}"))
+            os.write(held[-1], bytes(16 << 20))
+    except OSError as error:
+        return error.strerror
+    return "held"
+
+def callback():  # ctypes callbacks (libffi closures) may try a memfd first
+    twice = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int)(lambda x: 2 * x)
+    return twice(21)
+'''
+
+
+def test_a_worker_holds_no_memory_outside_its_address_space():
+    # 640 MiB in memfds against a 512 MiB address-space limit, invisible to the OOM killer
+    # (it is in no process's memory): refused (isolation.REFUSED_CALLS).
+    session = Session([], [(1, OUTSIDE)], [], Limits(memory_bytes=512 << 20))
+    try:
+        assert session.call("hold", [40]) == ("ok", "Operation not permitted")
+        assert session.call("callback", []) == ("ok", 42)
+    finally:
+        session.close()

@@ -43,16 +43,19 @@ UNSAFE_FLAG = "--unsafe-no-sandbox"
 
 
 # System calls the sandbox refuses (EPERM), by architecture: (its AUDIT_ARCH, numbers). They make
-# System V shared memory, message queues and semaphores, POSIX message queues and kernel keys,
-# objects that outlive the processes that made them: shared memory is in no process's memory,
-# so neither the address-space limit nor the OOM killer's choice of victim reaches it (one
-# notebook could take the machine's memory from everyone else), and a uid's keys outlive the
-# sandbox, reaching the next student graded under the same uid. No honest notebook needs them.
+# memory that is in no process's address space (System V shared memory, a memfd written but not
+# mapped), which neither the address-space limit nor the OOM killer's choice of victim reaches:
+# one notebook could take the machine's memory and have a classmate's worker or the grader
+# killed for it. And objects that outlive their processes: System V and POSIX queues live as
+# long as the student's sandbox, a uid's keys beyond it, reaching the next student graded
+# under the same uid. No honest notebook needs any of them.
 REFUSED_CALLS = {
     "x86_64": (0xC000003E, {"shmget": 29, "semget": 64, "msgget": 68, "mq_open": 240,
-                            "add_key": 248, "request_key": 249, "keyctl": 250}),
+                            "add_key": 248, "request_key": 249, "keyctl": 250,
+                            "memfd_create": 319}),
     "aarch64": (0xC00000B7, {"mq_open": 180, "msgget": 186, "semget": 190, "shmget": 194,
-                             "add_key": 217, "request_key": 218, "keyctl": 219}),
+                             "add_key": 217, "request_key": 218, "keyctl": 219,
+                             "memfd_create": 279}),
 }
 
 
