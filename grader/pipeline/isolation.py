@@ -63,13 +63,13 @@ class SandboxUnavailable(RuntimeError):
     pass
 
 
-def seccomp_filter(machine=None):
+def seccomp_filter():
     """bwrap's --seccomp program (classic BPF): REFUSED_CALLS fail with EPERM, and so does
     every call of another ABI (32-bit, x32), whose numbers differ; None on an architecture
     not in REFUSED_CALLS."""
-    if (machine or os.uname().machine) not in REFUSED_CALLS:
+    if os.uname().machine not in REFUSED_CALLS:
         return None
-    arch, calls = REFUSED_CALLS[machine or os.uname().machine]
+    arch, calls = REFUSED_CALLS[os.uname().machine]
     load, equal, at_least, give = 0x20, 0x15, 0x35, 0x06  # BPF_LD|W|ABS, JMP|JEQ|K, JMP|JGE|K, RET|K
     refuse = 5 + len(calls)  # the last instruction; a jump of j from i lands at i + 1 + j
     program = [(load, 0, 0, 4),  # seccomp_data.arch
