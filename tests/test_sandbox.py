@@ -398,3 +398,128 @@ def test_a_students_next_notebook_starts_from_nothing_the_last_one_left(kind):
         assert status == "ok" and list(value) == [0.0, 1.0, 2.0]  # not the forged 7s
         second.close()
     assert sandbox_processes() == []
+
+
+# Kernel objects that outlive every process: SysV IPC and POSIX queues live as long as the
+# sandbox's IPC namespace, a TIME_WAIT connection holds its port in its network namespace,
+# and a uid's keyrings outlive the sandbox itself (the uid is the grading process's, the
+# same for every student it grades).
+KERNEL_LEAVES = r'''
+import ctypes, os, socket
+
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+libc.shmat.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
+libc.syscall.restype = ctypes.c_long
+NAME, PORT, SECRET = 0x5EC2E7, 40001, b"answers"
+ADD_KEY, KEYCTL = 248, 250  # x86_64
+KEYRINGS = {"user": -4, "user session": -5}
+
+class Message(ctypes.Structure):
+    _fields_ = [("kind", ctypes.c_long), ("text", ctypes.c_char * 16)]
+
+def _persistent():
+    return libc.syscall(KEYCTL, 22, ctypes.c_long(-1), ctypes.c_long(-4))  # GET_PERSISTENT
+
+def _made(result):
+    if result == -1:
+        raise PermissionError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+    return result
+
+def leave(kind):
+    """Store SECRET so that it outlives this notebook; "left", or why it could not."""
+    try:
+        if kind == "shared memory":
+            memory = libc.shmat(_made(libc.shmget(NAME, 4096, 0o1600)), None, 0)
+            ctypes.memmove(memory, SECRET, len(SECRET))
+        elif kind == "message queue":
+            libc.msgsnd(_made(libc.msgget(NAME, 0o1600)), ctypes.byref(Message(1, SECRET)), 16, 0)
+        elif kind == "posix queue":
+            queue = _made(libc.mq_open(b"/answers", os.O_CREAT | os.O_RDWR, 0o600, None))
+            libc.mq_send(queue, SECRET, len(SECRET), 0)
+        elif kind == "socket":  # a closed connection waits in TIME_WAIT, holding its port
+            server = socket.create_server(("127.0.0.1", PORT))
+            client = socket.create_connection(("127.0.0.1", PORT))
+            server.accept()[0].close()
+            client.close()
+        elif kind == "keys":
+            for ring in [*KEYRINGS.values(), _made(_persistent())]:
+                _made(libc.syscall(ADD_KEY, b"user", b"answers", SECRET, len(SECRET),
+                                   ctypes.c_long(ring)))
+    except OSError as error:
+        return error.strerror
+    return "left"
+
+def find(kind):
+    """What of leave(kind) this notebook finds: None when nothing."""
+    if kind == "shared memory":
+        memory = libc.shmget(NAME, 0, 0)
+        return None if memory < 0 else ctypes.string_at(libc.shmat(memory, None, 0), 7)
+    if kind == "message queue":
+        queue, message = libc.msgget(NAME, 0), Message()
+        return None if queue < 0 else (libc.msgrcv(queue, ctypes.byref(message), 16, 0, 0o4000),
+                                       message.text)
+    if kind == "posix queue":
+        queue = libc.mq_open(b"/answers", os.O_RDWR)
+        return None if queue < 0 else queue
+    if kind == "socket":
+        try:
+            socket.socket().bind(("127.0.0.1", PORT))
+            return None
+        except OSError as error:
+            return str(error)
+    found = [name for name, ring in [*KEYRINGS.items(), ("persistent", _persistent())]
+             if libc.syscall(KEYCTL, 10, ctypes.c_long(ring), b"user", b"answers", 0) >= 0]
+    return found or None
+'''
+
+
+@pytest.mark.parametrize("kind", ["shared memory", "message queue", "posix queue", "socket", "keys"])
+def test_what_a_notebook_leaves_in_the_kernel_reaches_neither_the_next_notebook_nor_student(kind):
+    from grader.pipeline.sandbox import StudentSandbox
+
+    with StudentSandbox() as host:
+        first = Session([], [(1, KERNEL_LEAVES)], [], Limits(), host=host)
+        # All but the socket are refused outright (isolation.REFUSED_CALLS).
+        assert first.call("leave", [kind]) == ("ok", "left" if kind == "socket" else
+                                               "Operation not permitted")
+        first.close()
+        second = Session([], [(1, KERNEL_LEAVES)], [], Limits(), host=host)
+        assert second.call("find", [kind]) == ("ok", None)
+        second.close()
+    with StudentSandbox() as host:  # the next student graded by this process, same uid
+        following = Session([], [(1, KERNEL_LEAVES)], [], Limits(), host=host)
+        assert following.call("find", [kind]) == ("ok", None)
+        following.close()
+    assert sandbox_processes() == []
+
+
+OUTSIDE = r'''
+import ctypes, os
+
+def hold(blocks):
+    """Write 16 MiB blocks into memfds, memory outside this process's address space."""
+    held = []
+    try:
+        for number in range(blocks):
+            held.append(os.memfd_create(f"block{number}"))
+            os.write(held[-1], bytes(16 << 20))
+    except OSError as error:
+        return error.strerror
+    return "held"
+
+def callback():  # ctypes callbacks (libffi closures) may try a memfd first
+    twice = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int)(lambda x: 2 * x)
+    return twice(21)
+'''
+
+
+def test_a_worker_holds_no_memory_outside_its_address_space():
+    # 640 MiB in memfds against a 512 MiB address-space limit, invisible to the OOM killer
+    # (it is in no process's memory): refused (isolation.REFUSED_CALLS).
+    session = Session([], [(1, OUTSIDE)], [], Limits(memory_bytes=512 << 20))
+    try:
+        assert session.call("hold", [40]) == ("ok", "Operation not permitted")
+        assert session.call("callback", []) == ("ok", 42)
+    finally:
+        session.close()

@@ -14,10 +14,12 @@ the kernel then exempts it from RLIMIT_NPROC (measured: a fork flood went
 through). Run as any other user, bubblewrap maps the sandbox to that user.
 """
 
+import errno
 import functools
 import glob
 import os
 import shutil
+import struct
 import subprocess
 import tempfile
 from multiprocessing.util import Finalize
@@ -40,8 +42,44 @@ UNSAFE_NOTE = ("Graded WITHOUT the sandbox (--unsafe-no-sandbox): student code r
 UNSAFE_FLAG = "--unsafe-no-sandbox"
 
 
+# System calls the sandbox refuses (EPERM), by architecture: (its AUDIT_ARCH, numbers). They make
+# memory that is in no process's address space (System V shared memory, a memfd written but not
+# mapped), which neither the address-space limit nor the OOM killer's choice of victim reaches:
+# one notebook could take the machine's memory and have a classmate's worker or the grader
+# killed for it. And objects that outlive their processes: System V and POSIX queues live as
+# long as the student's sandbox, a uid's keys beyond it, reaching the next student graded
+# under the same uid. No honest notebook needs any of them.
+REFUSED_CALLS = {
+    "x86_64": (0xC000003E, {"shmget": 29, "semget": 64, "msgget": 68, "mq_open": 240,
+                            "add_key": 248, "request_key": 249, "keyctl": 250,
+                            "memfd_create": 319}),
+    "aarch64": (0xC00000B7, {"mq_open": 180, "msgget": 186, "semget": 190, "shmget": 194,
+                             "add_key": 217, "request_key": 218, "keyctl": 219,
+                             "memfd_create": 279}),
+}
+
+
 class SandboxUnavailable(RuntimeError):
     pass
+
+
+def seccomp_filter():
+    """bwrap's --seccomp program (classic BPF): REFUSED_CALLS fail with EPERM, and so does
+    every call of another ABI (32-bit, x32), whose numbers differ; None on an architecture
+    not in REFUSED_CALLS."""
+    if os.uname().machine not in REFUSED_CALLS:
+        return None
+    arch, calls = REFUSED_CALLS[os.uname().machine]
+    load, equal, at_least, give = 0x20, 0x15, 0x35, 0x06  # BPF_LD|W|ABS, JMP|JEQ|K, JMP|JGE|K, RET|K
+    refuse = 5 + len(calls)  # the last instruction; a jump of j from i lands at i + 1 + j
+    program = [(load, 0, 0, 4),  # seccomp_data.arch
+               (equal, 0, refuse - 2, arch),
+               (load, 0, 0, 0),  # seccomp_data.nr
+               (at_least, refuse - 4, 0, 0x40000000)]  # x32 numbers
+    program += [(equal, refuse - i - 1, 0, number) for i, number in enumerate(calls.values(), 4)]
+    program += [(give, 0, 0, 0x7FFF0000),  # SECCOMP_RET_ALLOW
+                (give, 0, 0, 0x00050000 | errno.EPERM)]  # SECCOMP_RET_ERRNO
+    return b"".join(struct.pack("=HBBI", *instruction) for instruction in program)
 
 
 def worker_argv(python, view, site_dirs, control_fd, isolated=True):
@@ -75,13 +113,16 @@ def package_folders(prefix):
                    if os.path.isdir(f)})
 
 
-def command(view, tmp_bytes, control_fd):
-    """The bwrap command line running a worker template whose view is ``view``."""
+def command(view, tmp_bytes, control_fd, seccomp_fd=None):
+    """The bwrap command line running a worker template whose view is ``view``; ``seccomp_fd``
+    (open in bwrap) holds seccomp_filter()."""
     fonts = font_cache()
     args = _sandbox(view, tmp_bytes)
     if fonts is not None:  # read-only, in the worker's own writable MPLCONFIGDIR
         args += ["--perms", "01777", "--dir", ENVIRONMENT["MPLCONFIGDIR"],
                  "--ro-bind", str(fonts), f"{ENVIRONMENT['MPLCONFIGDIR']}/{fonts.name}"]
+    if seccomp_fd is not None:
+        args += ["--seccomp", str(seccomp_fd)]
     return args + _drop_privileges(worker_argv(python_installation()[1], VIEW, [SITE], control_fd))
 
 

@@ -53,8 +53,10 @@ class Limits:
 
     def rlimits(self):
         """What the worker applies to itself before it runs any student code."""
+        # MSGQUEUE 0: no POSIX message queue, which would outlive the notebook that made it
+        # in the student's sandbox, and which the template has no way to list.
         return {"AS": self.memory_bytes, "CPU": CPU_LIMIT, "CORE": 0, "NPROC": self.processes,
-                "FSIZE": self.file_bytes, "NOFILE": self.open_files}
+                "FSIZE": self.file_bytes, "NOFILE": self.open_files, "MSGQUEUE": 0}
 
 
 def _unsafe_preexec(memory_bytes):
@@ -147,9 +149,14 @@ class Sandbox:
         # bwrap's options go through a file (--args), so the sandbox's /proc/1/cmdline
         # shows nothing of the host's paths; --info-fd says which pid is its init.
         info_read, info_write = os.pipe()
-        bwrap, *options = isolation.command(view, self.limits.disk_bytes, control_fd)
-        options, inner = options[:options.index("--")], options[options.index("--"):]
-        with tempfile.TemporaryFile() as arguments:
+        refused = isolation.seccomp_filter()
+        with tempfile.TemporaryFile() as arguments, tempfile.TemporaryFile() as seccomp:
+            seccomp.write(refused or b"")
+            seccomp.flush()
+            seccomp.seek(0)
+            bwrap, *options = isolation.command(view, self.limits.disk_bytes, control_fd,
+                                                seccomp.fileno() if refused else None)
+            options, inner = options[:options.index("--")], options[options.index("--"):]
             arguments.write(b"".join(a.encode() + b"\0" for a in options))
             arguments.flush()
             arguments.seek(0)
@@ -159,7 +166,8 @@ class Sandbox:
                      *inner],
                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                     env={"PATH": isolation.ENVIRONMENT["PATH"]},
-                    pass_fds=[info_write, arguments.fileno(), control_fd], start_new_session=True)
+                    pass_fds=[info_write, arguments.fileno(), seccomp.fileno(), control_fd],
+                    start_new_session=True)
             finally:
                 os.close(info_write)
         self.inner_pid = self._child_pid(info_read, deadline)

@@ -233,6 +233,28 @@ def _alone():
     return all(not p.isdigit() or int(p) in (1, os.getpid()) for p in os.listdir("/proc"))
 
 
+# Tables of what outlives every process in the sandbox's IPC and network namespaces: System V
+# shared memory, message queues and semaphores, and sockets (a closed connection waiting in
+# TIME_WAIT holds its port; a socket only a message in flight holds). Each has a header line.
+KERNEL_TABLES = ("/proc/sysvipc/shm", "/proc/sysvipc/msg", "/proc/sysvipc/sem", "/proc/net/unix",
+                 "/proc/net/tcp", "/proc/net/tcp6", "/proc/net/udp", "/proc/net/udp6",
+                 "/proc/net/udplite", "/proc/net/udplite6", "/proc/net/raw", "/proc/net/raw6")
+
+
+def _kernel_empty():
+    """Nothing in KERNEL_TABLES: no IPC object and no socket left in the sandbox."""
+    for table in KERNEL_TABLES:
+        try:
+            with open(table, "rb") as lines:
+                if len(lines.read().splitlines()) > 1:
+                    return False
+        except FileNotFoundError:
+            continue  # a kernel without that table cannot hold such objects
+        except OSError:
+            return False
+    return True
+
+
 def _wipe(folder):
     """Empty ``folder`` but for mount points (the font list); False if anything stayed."""
     clean = True
@@ -278,8 +300,8 @@ def main(control_fd, isolated=True):
     """The template: a warm interpreter that runs no student code itself. For each pair of
     pipes the grader sends on ``control_fd`` (a socket only the template holds), it forks a
     worker that reads its job and calls from one and answers on the other, waits for it,
-    and says "clean" only when nothing of it is left (no process, no file in /tmp);
-    otherwise "dirty", and it exits, taking the sandbox with it."""
+    and says "clean" only when nothing of it is left (no process, no IPC object or socket,
+    no file in /tmp); otherwise "dirty", and it exits, taking the sandbox with it."""
     # The student's prints, even through os.write(1, ...), land in /dev/null.
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
@@ -322,7 +344,7 @@ def main(control_fd, isolated=True):
         for fd in fds:
             os.close(fd)  # the worker's alone: when it dies, the grader sees its pipe close
         os.waitpid(pid, 0)
-        clean = isolated and _alone() and _wipe(HOME)
+        clean = isolated and _alone() and _kernel_empty() and _wipe(HOME)
         control.sendall(joined(frames({"type": "clean" if clean else "dirty"})))
         if not clean:
             return
