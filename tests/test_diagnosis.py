@@ -153,6 +153,18 @@ def test_no_report_names_a_mistake_and_points_elsewhere(hidden):
                                                            mistake.name)
 
 
+def test_a_mistake_named_on_a_few_cases_only_gives_way_to_the_ladder():
+    # dw's windows all read at the origin: on 4 of its 11 failing cases that equals
+    # "dw overwritten"; the ladder's impulse probe measured where the gradient lands
+    bug = _bug("conv_backward", "dw_window_at_origin")
+    verdicts = checks.run(bug.task, bug.fn) + checks.run(bug.task, bug.fn, hidden=True, seed=0)
+    assert any("gradient overwritten instead of accumulated (dw)" in p
+               for v in verdicts for p in v.problems)
+    text = report("conv_backward_naive", verdicts, findings=findings(bug.task, bug.fn, verdicts))
+    assert "every window's gradient lands at the first window" in text
+    assert "overwritten" not in text
+
+
 def test_every_known_mistake_has_an_aspect_of_the_ladders():
     from grader.diagnosis.mistakes import CATALOG
 

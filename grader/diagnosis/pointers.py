@@ -66,13 +66,15 @@ def arrange(verdicts, findings=()):
         pointers.lead.append(f"Every failing case: {shared}")
         pointers.left_out.add(shared)
         pointers.leading = named_mistake(shared)
-    named = Counter(line for v in failing for line in set(v.problems) if named_mistake(line))
+    named = Counter(line for v in failing for line in dict.fromkeys(v.problems) if named_mistake(line))
     for finding in findings:
         against = [line for line in named if not agrees(finding, named_mistake(line))]
         top = max(against, key=named.get, default=None)
         if top and 2 * named[top] > len(failing):
             if top not in pointers.left_out:
-                pointers.lead.append(f"Most failing cases ({named[top]} of {len(failing)}): {top}")
+                many = "Every failing case" if named[top] == len(failing) else \
+                    f"Most failing cases ({named[top]} of {len(failing)})"
+                pointers.lead.append(f"{many}: {top}")
                 pointers.left_out.add(top)
                 pointers.leading = pointers.leading or named_mistake(top)
             continue

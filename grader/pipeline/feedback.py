@@ -67,7 +67,8 @@ def _picture(verdicts):
 def page(student, assignment, notebook, entries, manual, notes, error=None):
     """One notebook's feedback as a standalone HTML page.
 
-    entries: [{"function", "score", "max_score", "verdicts"}] for the test cells;
+    entries: [{"function", "score", "max_score", "verdicts", "findings"}] for the test cells
+    (findings: the probe ladder's, optional);
     manual: [(grade_id, points)] written answers; notes: sentences about the run.
     """
     earned = sum(e["score"] for e in entries)
