@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .diagnosis import checks, judge
+from .diagnosis import checks, pointers
 from .diagnosis.ladders import LADDERS
 from .diagnosis.probes import diagnose
 
@@ -34,15 +34,19 @@ def _corpus():
 def evaluate(bug, seed=0):
     """(detected, named, what the check says first) for one bug.
 
-    Named counts the probe ladder's first finding. A check shows it unless every
-    failing case already names one known mistake (or one changed input); then that
-    line is what the student reads first, and it is what is printed here.
+    Named counts the probe ladder's first finding, or the known mistake that replaces
+    it when most failing cases name one the finding disagrees with
+    (grader.diagnosis.pointers). A check shows the finding unless every failing case
+    already names one known mistake (or one changed input); then that line is what
+    the student reads first, and it is what is printed here.
     """
     verdicts = checks.run(bug.task, bug.fn) + checks.run(bug.task, bug.fn, hidden=True, seed=seed)
     detected = not all(v.passed for v in verdicts)
     found = diagnose(bug.task, LADDERS[bug.task], checks.attempt(bug.task, bug.fn)) if detected else []
-    named = bool(found) and found[0].aspect in bug.aspects
-    shown = judge.shared_mistake(verdicts) or (found[0].sentence if found else "(no diagnosis)")
+    said = pointers.arrange(verdicts, found)
+    first = said.findings[0].aspect if said.findings else getattr(said.leading, "aspect", None)
+    named = first in bug.aspects
+    shown = (said.lead + [f.sentence for f in said.findings] or ["(no diagnosis)"])[0]
     return detected, named, shown
 
 

@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 
 from grader import checks
-from grader.diagnosis.checks import attempt
-from grader.diagnosis import inputs, ladders, pictures, probes
+from grader.diagnosis.checks import attempt, findings, report
+from grader.diagnosis import inputs, ladders, pictures, pointers, probes
 from grader.diagnosis.tasks import TASKS
 from grader.diagnosis_report import evaluate, main as report_main
 
 from . import students
 from .bug_corpus import BUGS
+from .bug_corpus_known import KNOWN
 from .unusual_solutions import UNUSUAL
 
 
@@ -106,6 +107,100 @@ def test_a_border_only_difference_is_called_a_frame():
     actual = expected.copy()
     actual[:, :, 0, :] = actual[:, :, -1, :] = actual[:, :, :, 0] = actual[:, :, :, -1] = 1
     assert probes.difference_pattern(expected, actual) == "only along the border (a frame)"
+
+
+# --------------------------------------------------------- one direction
+
+
+def _said(text):
+    """Every line of a report that points somewhere: (up front?, line)."""
+    head = text.split("✗")[0]
+    return [(line in head, line.strip()) for line in text.splitlines()
+            if "likely mistake:" in line or "where to look:" in line]
+
+
+@pytest.mark.parametrize("bug", KNOWN, ids=lambda b: f"{b.task}-{b.name}")
+def test_a_loop_that_stops_early_is_named_up_front_and_nothing_points_elsewhere(bug, capsys):
+    getattr(checks, f"check_{bug.task}")(bug.fn, show=False)
+    said = _said(capsys.readouterr().out)
+    named = f"likely mistake: the last {bug.name.split('_')[0]} of out is never computed"
+    assert any(up_front and named in line for up_front, line in said), said
+    assert all(named in line for _, line in said), said
+
+
+def _mistakes_named(text):
+    lines = [line.strip() for line in text.splitlines()]
+    return [m for line in lines if (m := pointers.named_mistake(
+        line.split(": ", 1)[1] if line.startswith(("Every failing", "Most failing")) else line))]
+
+
+@pytest.mark.parametrize("hidden", [False, True], ids=["check", "graded"])
+def test_no_report_names_a_mistake_and_points_elsewhere(hidden):
+    """A finding shown up front disagrees with a known mistake the same report names
+    (on any case) when neither the finding's aspect nor that of the mistake it names is
+    the mistake's aspect or a narrower one (pointers.agrees): "look at the sum over one
+    window" next to "the last row of out is never computed" does."""
+    for bug in BUGS + KNOWN:
+        verdicts = checks.run(bug.task, bug.fn)
+        if hidden:  # as grading does: the ladder runs after the public and hidden cases
+            verdicts += checks.run(bug.task, bug.fn, hidden=True, seed=0)
+        found = findings(bug.task, bug.fn, verdicts)
+        text = report(TASKS[bug.task].function, verdicts, findings=found)
+        shown = [f for f in found if (True, f.sentence) in _said(text)]
+        for finding in shown:
+            for mistake in _mistakes_named(text):
+                assert pointers.agrees(finding, mistake), (bug.task, bug.name, finding.sentence,
+                                                           mistake.name)
+
+
+def test_a_mistake_named_on_a_few_cases_only_gives_way_to_the_ladder():
+    # dw's windows all read at the origin: on 4 of its 11 failing cases that equals
+    # "dw overwritten"; the ladder's impulse probe measured where the gradient lands
+    bug = _bug("conv_backward", "dw_window_at_origin")
+    verdicts = checks.run(bug.task, bug.fn) + checks.run(bug.task, bug.fn, hidden=True, seed=0)
+    assert any("gradient overwritten instead of accumulated (dw)" in p
+               for v in verdicts for p in v.problems)
+    text = report("conv_backward_naive", verdicts, findings=findings(bug.task, bug.fn, verdicts))
+    assert "every window's gradient lands at the first window" in text
+    assert "overwritten" not in text
+
+
+def test_every_known_mistake_has_an_aspect_of_the_ladders():
+    from grader.diagnosis.mistakes import CATALOG
+
+    words = {"accumulate", "col2im", "loop_bounds"}  # where no ladder's word fits
+    for ladder in ladders.LADDERS.values():
+        words |= {ladder.factor_aspect} | {f.aspect for f in ladder.factors}
+        for rung in ladder.rungs:
+            words |= {r.aspect for r in (rung, *rung.refine)}
+            words |= {reading.aspect for i in rung.impulses for reading in i.readings}
+    assert {m.aspect for catalog in CATALOG.values() for m in catalog} <= words
+
+
+def test_graded_feedback_names_the_loop_and_keeps_hidden_cases_sealed():
+    from grader.pipeline import feedback
+    from grader.pipeline.trusted import grade_notebook
+
+    source = """
+import numpy as np
+
+def max_pool_forward_naive(x, pool_param):
+    ph, pw, s = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+    out = np.zeros((*x.shape[:2], 1 + (x.shape[2] - ph) // s, 1 + (x.shape[3] - pw) // s))
+    for i in range(out.shape[2] - 1):
+        for j in range(out.shape[3]):
+            out[:, :, i, j] = x[:, :, i * s:i * s + ph, j * s:j * s + pw].max(axis=(2, 3))
+    return out, (x, pool_param)
+"""
+    result = grade_notebook([], [("cell-1", source)], ["max_pool_forward"], seed=0)
+    verdicts = result.verdicts["max_pool_forward"]
+    entry = {"function": "max_pool_forward_naive", "score": 0, "max_score": 5,
+             "verdicts": verdicts, "findings": result.findings["max_pool_forward"]}
+    page = feedback.page("s", "02_pool", "pool", [entry], [], [])
+    assert "Most failing cases (" in page and "where to look" not in page
+    assert page.count("likely mistake:") == 1  # up front, not again per case
+    hidden_rows = [row for row in page.split("<tr>") if row.startswith("<td>hidden")]
+    assert hidden_rows and not any("should be" in row or "got" in row for row in hidden_rows)
 
 
 # ------------------------------------------------------------- no false fails

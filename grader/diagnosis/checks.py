@@ -28,7 +28,7 @@ import numpy as np
 
 import conv_lib
 
-from . import inputs, pictures, tracebacks
+from . import inputs, pictures, pointers, tracebacks
 from . import judge as judging
 from .judge import Verdict
 from .ladders import LADDERS
@@ -170,16 +170,15 @@ def report(title, verdicts, show_passes=True, findings=()):
     shared = judging.common_problem(verdicts)
     if shared:
         return f"{title}: 0/{len(verdicts)} cases passed: {shared}"
-    mistake = judging.shared_mistake(verdicts)
-    lines = [f"  Every failing case: {mistake}"] if mistake else []
-    lines += [f"  {f.sentence}" for f in findings]
+    said = pointers.arrange(verdicts, findings)
+    lines = [f"  {line}" for line in said.lead] + [f"  {f.sentence}" for f in said.findings]
     for v in verdicts:
         if v.passed:
             if show_passes:
                 lines.append(f"  ✓ {v.case.label}: {v.case.describe()}")
             continue
         lines.append(f"  ✗ {v.case.label}: {v.case.describe()}")
-        lines += [f"      {p}" for p in judging.without(v.problems, mistake)]
+        lines += [f"      {p}" for p in said.problems(v)]
     if len(lines) > MAX_LINES - 1:
         hidden = len(lines) - (MAX_LINES - 2)
         lines = lines[:MAX_LINES - 2] + [f"  ... and {hidden} more lines like the ones above"]
@@ -189,9 +188,8 @@ def report(title, verdicts, show_passes=True, findings=()):
 
 def findings(task, fn, verdicts):
     """What the probe ladder localised about a function that fails some case."""
-    if all(v.passed for v in verdicts) or task not in LADDERS or judging.common_problem(verdicts) \
-            or judging.shared_mistake(verdicts):
-        return []  # nothing to localise, or one problem or known mistake says it all
+    if not pointers.ladder_wanted(task, verdicts):
+        return []
     with quiet():
         try:
             return diagnose(task, LADDERS[task], attempt(task, fn))

@@ -106,7 +106,7 @@ def judge_part(task, case, name, actual, expected, sealed=False):
             f"{name} has the right shape {actual.shape} but wrong values: rel_error {error:.1e} "
             f"(needs < {TOLERANCE:.0e}); e.g. {name}{where} should be {want:.6g}, got {got:.6g}"
         ]
-    problems += [f"likely mistake: {m.name}. Fix: {m.hint}" for m in explained]
+    problems += [m.line for m in explained]
     return problems
 
 
@@ -151,10 +151,6 @@ def shared_mistake(verdicts):
              for v in failing]
     common = set.intersection(*named) if named else set()
     return sorted(common)[0] if len(failing) > 1 and len(common) == 1 else None
-
-
-def without(problems, line):
-    return [p for p in problems if p != line]
 
 
 def judge_error(case, error_type, message, where, sealed=False):

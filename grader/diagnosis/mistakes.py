@@ -5,8 +5,9 @@ match names the mistake in the feedback. A variant maps the part of the output
 it explains ("out", "dx", "dw", "db") to a predicate on the student's array.
 """
 
-from dataclasses import dataclass
+import itertools
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -37,6 +38,14 @@ class Mistake:
     hint: str
     # (case) -> {part: predicate(actual array) -> bool}; {} when it cannot apply
     explains: Callable
+    # the probe ladders' word (a Rung.aspect in grader.diagnosis.ladders) for the code the
+    # mistake is in, so a ladder's finding can be checked against it
+    aspect: str = field(kw_only=True)
+
+    @property
+    def line(self):
+        """The sentence the feedback names it with."""
+        return f"likely mistake: {self.name}. Fix: {self.hint}"
 
 
 def _equals(part, expected_fn):
@@ -124,36 +133,43 @@ CONV_FORWARD = [
         "you computed a true convolution; a conv layer uses cross-correlation: "
         "multiply w[f, c, i, j] with the pixel at offset (i, j), without flipping w",
         _equals("out", _flipped),
+        aspect="kernel",
     ),
     Mistake(
         "bias missing",
         "add b[f] to every output of filter f",
         _equals("out", _no_bias),
+        aspect="bias",
     ),
     Mistake(
         "stride ignored",
         "move the window by `stride` pixels: it starts at row i * stride, column j * stride",
         _equals("out", _only_if(lambda c: _conv_stride(c) != 1, lambda c: _conv(c, stride=1)[0])),
+        aspect="stride",
     ),
     Mistake(  # the right output size, but every window read at stride 1
         "stride ignored",
         "window (i, j) starts at row i * stride and column j * stride, not at (i, j)",
         _equals("out", _only_if(lambda c: _conv_stride(c) != 1, _stride_one_windows)),
+        aspect="stride",
     ),
     Mistake(
         "padding missing",
         "pad x with `pad` zeros on every side first (np.pad), and size the output with it",
         _equals("out", _only_if(lambda c: _conv_pad(c) > 0, lambda c: _conv(c, pad=0)[0])),
+        aspect="pad",
     ),
     Mistake(
         "padding on the height axis only",
         "np.pad needs ((0, 0), (0, 0), (pad, pad), (pad, pad)): both H and W get padded",
         _equals("out", _only_if(lambda c: _conv_pad(c) > 0, lambda c: _conv(c, pad=(_conv_pad(c), 0))[0])),
+        aspect="pad",
     ),
     Mistake(
         "padding on the width axis only",
         "np.pad needs ((0, 0), (0, 0), (pad, pad), (pad, pad)): both H and W get padded",
         _equals("out", _only_if(lambda c: _conv_pad(c) > 0, lambda c: _conv(c, pad=(0, _conv_pad(c)))[0])),
+        aspect="pad",
     ),
     Mistake(
         "output size rounded up",
@@ -161,6 +177,7 @@ CONV_FORWARD = [
         "would hang over the edge",
         _rounded_up("out", _conv_field, _conv_stride, _conv_pad,
                     lambda c: reference.output("conv_forward", c)),
+        aspect="output_size",
     ),
 ]
 
@@ -231,12 +248,14 @@ CONV_FORWARD_DILATED = [m for m in CONV_FORWARD if m.name != "output size rounde
         # one window reads the same pixels as with the dilation ignored (next entry)
         _top_left_of(_only_if(_dilated, lambda c: _conv(
             c, stride=_conv_stride(c) * _dilation(c), dilation=1)[0]), windows_at_least=2),
+        aspect="dilation",
     ),
     Mistake(
         "dilation ignored: the taps are read next to each other",
         "tap (p, q) of window (i, j) is the pixel at row i * stride + p * dilation, "
         "column j * stride + q * dilation: `dilation - 1` pixels are skipped between taps",
         _top_left_of(_only_if(_dilated, lambda c: _conv(c, dilation=1)[0])),
+        aspect="dilation",
     ),
     Mistake(
         "effective kernel size without the - 1",
@@ -245,6 +264,7 @@ CONV_FORWARD_DILATED = [m for m in CONV_FORWARD if m.name != "output size rounde
         "(dilation * (HH - 1) + 1)) // stride",
         _top_left_of(lambda c: reference.output("conv_forward_dilated", c),
                      _sizes_with_span_dilation_times_k),
+        aspect="dilation",
     ),
     Mistake(
         "output size rounded up",
@@ -252,6 +272,7 @@ CONV_FORWARD_DILATED = [m for m in CONV_FORWARD if m.name != "output size rounde
         "floor division drops windows that would hang over the edge",
         _rounded_up("out", _dilated_span, _conv_stride, _conv_pad,
                     lambda c: reference.output("conv_forward_dilated", c)),
+        aspect="output_size",
     ),
 ]
 
@@ -298,8 +319,9 @@ def _not_cropped(case):
 
 def _db_wrong_axes(case):
     dout = case.inputs["dout"]
-    wrong = [dout.sum(axis=a) for a in [0, (2, 3), (0, 2), (0, 3), (1, 2, 3), None]]
-    wrong.append(dout.mean(axis=(0, 2, 3)))
+    # any other set of axes (the filter axis 1 summed away too, one spatial axis kept, ...)
+    axes = [a for k in range(1, 5) for a in itertools.combinations(range(4), k) if a != (0, 2, 3)]
+    wrong = [dout.sum(axis=a) for a in axes] + [dout.mean(axis=(0, 2, 3))]
     return {"db": lambda actual: any(close(np.asarray(actual), v) for v in wrong)}
 
 
@@ -315,29 +337,34 @@ CONV_BACKWARD = [
         "several outputs (every filter f, and overlapping windows) send gradient to the same "
         "pixel: add with += into dx instead of assigning",
         _equals("dx", lambda c: _conv_backward_overwrite(c, "dx")),
+        aspect="accumulate",
     ),
     Mistake(
         "gradient overwritten instead of accumulated (dw)",
         "every output position and every image contributes to dw[f]: use += and sum them all",
         _equals("dw", lambda c: _conv_backward_overwrite(c, "dw")),
+        aspect="accumulate",
     ),
     Mistake(
         "dx not cropped back from the padded input",
         "compute the gradient on the padded input, then return "
         "dx_pad[:, :, pad:pad + H, pad:pad + W] so dx has x's shape",
         _not_cropped,
+        aspect="pad",
     ),
     Mistake(
         "db summed over the wrong axes",
         "b[f] is added to every output of filter f, in every image: "
         "db = dout.sum(axis=(0, 2, 3)), shape (F,)",
         _db_wrong_axes,
+        aspect="bias",
     ),
     Mistake(
         "kernel flipped in dx",
         "the forward pass multiplies w[f, c, i, j] with pixel (r*s + i, c*s + j); "
         "the backward pass sends dout back along the same, unflipped, taps",
         _equals("dx", _flipped_dx),
+        aspect="kernel",
     ),
 ]
 
@@ -370,12 +397,14 @@ CONV_BACKWARD_IM2COL = CONV_BACKWARD[2:] + [
         "dcols (N, C * HH * WW, H' * W') has one entry per copy of a pixel; add the copies "
         "back onto x's pixels with dx = col2im(dcols, x.shape, HH, WW, stride=stride, pad=pad)",
         _equals("dx", _dcols),
+        aspect="col2im",
     ),
     Mistake(
         "dw reshaped back in the wrong tap order",
         "the columns of dw_row (F, C * HH * WW) are im2col's rows, taps in the order (c, p, q), "
         "the order w.reshape(F, -1) flattened them in: dw = dw_row.reshape(w.shape)",
         _dw_unflattened_wrongly,
+        aspect="channels",
     ),
 ]
 
@@ -446,6 +475,7 @@ def _pool_forward_mistakes(task, forward):
                 lambda c: _pool_stride(c) != 1,
                 lambda c: forward(c.inputs["x"], {**c.inputs["pool_param"], "stride": 1})[0],
             )),
+            aspect="stride",
         ),
         Mistake(
             "output size rounded up",
@@ -453,6 +483,7 @@ def _pool_forward_mistakes(task, forward):
             "would hang over the edge",
             _rounded_up("out", _pool_field, _pool_stride, lambda c: 0,
                         lambda c: reference.output(task, c)),
+            aspect="output_size",
         ),
     ]
 
@@ -463,6 +494,7 @@ AVG_POOL_FORWARD = _pool_forward_mistakes("avg_pool_forward", avg_pool_forward_f
         "sum instead of mean",
         "divide each window's sum by pool_height * pool_width",
         _equals("out", lambda c: reference.output("avg_pool_forward", c) * np.prod(_pool_field(c))),
+        aspect="divisor",
     ),
 ]
 
@@ -472,23 +504,27 @@ MAX_POOL_BACKWARD = [
         "only the window's maximum affects the output, so only it gets dout; "
         "the other pixels of the window get 0",
         _equals("dx", lambda c: _max_backward_variant(c, "spread")),
+        aspect="argmax",
     ),
     Mistake(
         "max-pool gradient averaged over the window",
         "that is average pooling's gradient; in max pooling only the maximum gets dout",
         _equals("dx", lambda c: _max_backward_variant(c, "spread_mean")),
+        aspect="argmax",
     ),
     Mistake(
         "max-pool gradient overwritten where windows overlap",
         "when windows overlap, one pixel can be the maximum of several windows: "
         "add (+=) each window's gradient instead of assigning it",
         _equals("dx", _only_if(_overlapping, lambda c: _max_backward_variant(c, "window_overwritten"))),
+        aspect="overlap",
     ),
     Mistake(
         "max-pool gradient overwritten where windows overlap",
         "when windows overlap, one pixel can be the maximum of several windows: "
         "add (+=) each window's gradient instead of assigning it",
         _equals("dx", _only_if(_overlapping, lambda c: _max_backward_variant(c, "max_overwritten"))),
+        aspect="overlap",
     ),
 ]
 
@@ -498,11 +534,13 @@ AVG_POOL_BACKWARD = [
         "each output is the mean of pool_height * pool_width pixels, so each pixel "
         "gets dout / (pool_height * pool_width)",
         _equals("dx", lambda c: _avg_backward_variant(c, "undivided")),
+        aspect="divisor",
     ),
     Mistake(
         "average-pool gradient overwritten where windows overlap",
         "when windows overlap, a pixel belongs to several windows: add (+=) their gradients",
         _equals("dx", _only_if(_overlapping, lambda c: _avg_backward_variant(c, "overwritten"))),
+        aspect="overlap",
     ),
 ]
 
@@ -540,13 +578,13 @@ def _reg_variant(loss_change, grad_change):
 CONVNET_LOSS = [
     Mistake("regularisation missing from the loss",
             "add 0.5 * reg * (sum(W1**2) + sum(W2**2) + sum(W3**2)) to the data loss",
-            _reg_variant(-1, 0)),
+            _reg_variant(-1, 0), aspect="reg"),
     Mistake("regularisation missing from the gradients",
             "the penalty 0.5 * reg * sum(W**2) adds reg * W to each weight's gradient",
-            _reg_variant(0, -1)),
+            _reg_variant(0, -1), aspect="reg"),
     Mistake("regularisation without the factor 0.5",
             "use 0.5 * reg * sum(W**2), whose gradient is exactly reg * W",
-            _reg_variant(1, 1)),
+            _reg_variant(1, 1), aspect="reg"),
 ]
 
 def _last_left_at_zero(task, axis):
@@ -568,12 +606,12 @@ def _loop_stops_early(task):
         Mistake("the last row of out is never computed",
                 "the loop over output rows must visit every i in range(H_out); one that stops "
                 "early (range(H_out - 1), or a size one too small) leaves the last row at 0",
-                _last_left_at_zero(task, -2)),
+                _last_left_at_zero(task, -2), aspect="loop_bounds"),
         Mistake("the last column of out is never computed",
                 "the loop over output columns must visit every j in range(W_out); one that "
                 "stops early (range(W_out - 1), or a size one too small) leaves the last "
                 "column at 0",
-                _last_left_at_zero(task, -1)),
+                _last_left_at_zero(task, -1), aspect="loop_bounds"),
     ]
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import judge as judging
-from . import reference
+from . import mistakes, reference
 from .mistakes import TOLERANCE, close
 
 
@@ -82,6 +82,7 @@ class Ladder:
 class Finding:
     aspect: str
     sentence: str
+    mistake: object = None  # the catalog's Mistake the probe showed, if it showed one
 
 
 @dataclass
@@ -164,6 +165,26 @@ def _constant_factor(expected, actual):
     return alpha if reference.rel_error(a, alpha * e) < 1e-7 else None
 
 
+def known_mistake(task, result):
+    """The catalog's mistake (grader.diagnosis.mistakes) when every wrong part of a probe
+    is one: a probe that shows a known mistake names it as the judge does, so the
+    ladder and the cases' lines never point two ways."""
+    if not result.wrong or result.error:
+        return None
+    explained = [mistakes.diagnose(task, result.case, part, actual)
+                 for part, (_, actual) in result.wrong.items()]
+    return explained[0][0] if all(explained) else None
+
+
+def _known_finding(rung, mistake):
+    """The mistake's own line on the base probe; past it, which rung shows it too."""
+    if not rung.changes:
+        return Finding(mistake.aspect, mistake.line, mistake)
+    return Finding(rung.aspect, (
+        f"likely mistake: {mistake.name}, only in {rung.says} (the simpler probes pass): "
+        f"look at {rung.look}. Fix: {mistake.hint}"), mistake)
+
+
 def value_finding(wrong):
     """A dtype or rounding problem seen in any wrong part."""
     for name, (expected, actual) in wrong.items():
@@ -183,7 +204,9 @@ def value_finding(wrong):
                 f"< {TOLERANCE:.0e}). Fix: keep float64 throughout: no astype(np.float32), and "
                 f"allocate arrays with the input's dtype"))
         floor = np.floor(_as_float(expected))
-        if np.array_equal(_as_float(actual), floor) and not np.array_equal(floor, expected):
+        # an output left at 0 equals the floor of values in [0, 1): that says nothing
+        if np.array_equal(_as_float(actual), floor) and not np.array_equal(floor, expected) \
+                and np.any(floor):
             return Finding("int_division", (
                 f"likely mistake: {name} holds the expected values rounded down: `//` is floor "
                 f"division. Fix: divide with `/` (or use .mean())"))
@@ -370,6 +393,8 @@ def diagnose(task, ladder, attempt):
             return [Finding("input_modified", (
                 "where to look: the line that writes into an input in place (x /= ..., "
                 "dout *= ..., x[...] = ...): work on a new array instead"))]
+        if known := known_mistake(task, result):
+            return [_known_finding(rung, known)]
         narrower = [(r, n) for r in rung.refine if (n := _probe(task, ladder, r, attempt)).failed]
         parent = None
         if len(narrower) == 1:

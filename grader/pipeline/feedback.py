@@ -7,8 +7,8 @@ instructor. They never show test code, hidden or not.
 
 import html
 
-from ..diagnosis import pictures
-from ..diagnosis.judge import common_problem, shared_mistake, without
+from ..diagnosis import pictures, pointers
+from ..diagnosis.judge import common_problem
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; color: #222; }
@@ -39,13 +39,12 @@ def _task_section(entry):
     if shared:
         parts.append(f"<p class='bad'>Every case: {_escape(shared)}</p>")
     elif failing:
-        mistake = shared_mistake(verdicts)
-        if mistake:
-            parts.append(f"<p class='bad'>Every failing case: {_escape(mistake)}</p>")
-        parts += [f"<p class='bad'>{_escape(f.sentence)}</p>" for f in entry.get("findings", [])]
+        said = pointers.arrange(verdicts, entry.get("findings", []))
+        parts += [f"<p class='bad'>{_escape(line)}</p>" for line in said.lead]
+        parts += [f"<p class='bad'>{_escape(f.sentence)}</p>" for f in said.findings]
         rows = "".join(
             f"<tr><td>{_escape(v.case.label)}</td><td>{_escape(v.case.describe())}</td>"
-            f"<td>{'<br>'.join(_escape(p) for p in without(v.problems, mistake))}</td></tr>"
+            f"<td>{'<br>'.join(_escape(p) for p in said.problems(v))}</td></tr>"
             for v in failing
         )
         parts.append(f"<table><tr><th>case</th><th>parameters</th><th>what went wrong</th></tr>"
@@ -68,7 +67,8 @@ def _picture(verdicts):
 def page(student, assignment, notebook, entries, manual, notes, error=None):
     """One notebook's feedback as a standalone HTML page.
 
-    entries: [{"function", "score", "max_score", "verdicts"}] for the test cells;
+    entries: [{"function", "score", "max_score", "verdicts", "findings"}] for the test cells
+    (findings: the probe ladder's, optional);
     manual: [(grade_id, points)] written answers; notes: sentences about the run.
     """
     earned = sum(e["score"] for e in entries)

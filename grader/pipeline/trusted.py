@@ -6,6 +6,7 @@ from ..diagnosis import judge as judging
 from ..diagnosis.judge import Verdict
 from ..diagnosis.ladders import LADDERS
 from ..diagnosis.notebook_code import strip_magics
+from ..diagnosis.pointers import ladder_wanted
 from ..diagnosis.probes import diagnose
 from ..diagnosis.tasks import TASKS
 from .isolation import UNSAFE_NOTE
@@ -66,9 +67,8 @@ class _Unfinished(Exception):
 
 def diagnose_task(session, task, verdicts):
     """The probe ladder's findings for a failing task, its probes run in the sandbox."""
-    if all(v.passed for v in verdicts) or task not in LADDERS or judging.common_problem(verdicts) \
-            or judging.shared_mistake(verdicts):
-        return []  # nothing to localise, or one problem or known mistake says it all
+    if not ladder_wanted(task, verdicts):
+        return []
 
     def attempt(case):
         status, value = _call(session, task, case)
