@@ -181,8 +181,8 @@ def _known_finding(rung, mistake):
     if not rung.changes:
         return Finding(mistake.aspect, mistake.line, mistake)
     return Finding(rung.aspect, (
-        f"likely mistake: {mistake.name}, only in {rung.says} (the simpler probes pass): "
-        f"look at {rung.look}. Fix: {mistake.hint}"), mistake)
+        f"likely mistake: {mistake.name}. It shows only in {rung.says} (the simpler probes "
+        f"pass): look at {rung.look}. Fix: {mistake.hint}"), mistake)
 
 
 def value_finding(wrong):
