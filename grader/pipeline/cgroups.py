@@ -129,7 +129,11 @@ class RunGroup:
 
     def remove(self):
         for folder in dict.fromkeys(self.folders.values()):
-            for child in (c for c in folder.iterdir() if c.is_dir()) if folder.is_dir() else ():
+            try:
+                children = [child for child in folder.iterdir() if child.is_dir()]
+            except OSError:  # gone already
+                continue
+            for child in children:
                 _kill_all(child)
                 _remove(child, seconds=3.0)
             _remove(folder, seconds=3.0)
@@ -184,6 +188,28 @@ def _note(message):
         _NOTICE.append(message)
 
 
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def _run_folder(base, version):
+    """``base``/conv-grader-<pid>, made; first the run groups of dead graders there are
+    removed (one killed with SIGKILL, e.g. a Dask worker, could not remove its own)."""
+    for stale in base.glob("conv-grader-*"):
+        number = stale.name.rsplit("-", 1)[1]
+        if number.isdigit() and int(number) != os.getpid() and not _alive(int(number)):
+            RunGroup(version, {"": stale}).remove()
+    folder = base / f"conv-grader-{os.getpid()}"
+    folder.mkdir(mode=0o755, exist_ok=True)
+    return folder
+
+
 def _make_v1(mounts, own):
     folders = {}
     for controller in CONTROLLERS:
@@ -191,12 +217,10 @@ def _make_v1(mounts, own):
                      None)
         if mount is None or controller not in own:
             continue
-        folder = _below(mount, own[controller]) / f"conv-grader-{os.getpid()}"
         try:
-            folder.mkdir(mode=0o755, exist_ok=True)
+            folders[controller] = _run_folder(_below(mount, own[controller]), 1)
         except OSError:
             continue
-        folders[controller] = folder
     return RunGroup(1, folders) if folders else None
 
 
@@ -227,9 +251,8 @@ def _make_v2(mounts, own):
         wanted = [c for c in CONTROLLERS if c in offered]
         if not wanted or _enable(parent, wanted) != wanted:
             continue
-        folder = parent / f"conv-grader-{os.getpid()}"
         try:
-            folder.mkdir(mode=0o755, exist_ok=True)
+            folder = _run_folder(parent, 2)
         except OSError:
             continue
         enabled = _enable(folder, wanted)
