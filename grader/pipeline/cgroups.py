@@ -29,7 +29,7 @@ _NOTICE = []  # why there is no cgroup, or what is missing, for notice()
 
 
 def _mounts():
-    """{(mount point, fstype, super options)} of the cgroup filesystems mounted read-write."""
+    """[(mount point, fstype, super options)] of the cgroup filesystems mounted read-write."""
     found = []
     try:
         lines = Path("/proc/self/mountinfo").read_text().splitlines()
