@@ -31,6 +31,7 @@ AUTOGRADE_EXIT = """exit status: 0 every submission was processed (broken notebo
 
 
 def _autograde(args):
+    from .pipeline import cgroups
     from .pipeline.autograde import NOT_GRADED, autograde, summary
     from .pipeline.cluster import ClusterUnavailable
     from .pipeline.isolation import SandboxUnavailable
@@ -61,6 +62,8 @@ def _autograde(args):
     for result in results:
         for warning in result.warnings:
             print(f"warning: {warning}")
+    if not args.unsafe_no_sandbox and cgroups.notice():  # once per run, not per student
+        print(f"note: {cgroups.notice()}")
     source = (f"seed {seed}; pass --seed {seed} to reproduce" if args.seed is not None else
               f"from the course secret in {SECRET_FILE}, the same on every regrade")
     kept = sum(r.resumed for r in results)

@@ -156,10 +156,15 @@ class Cluster:
         return process
 
     def stop(self):
+        # SIGTERM first: a worker that exits on its own removes its sandboxes' cgroups
         for process in reversed(self.processes):
             if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+                process.wait()
             process.log.close()
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import isolation, protocol, worker_view
+from . import cgroups, isolation, protocol, worker_view
 
 # Set, this file gets one line per worker started, "student pid" (the grading process):
 # how tests and profiling count worker starts (a resumed run must not regrade anyone).
@@ -34,6 +34,7 @@ START_LOG = "CONV_GRADER_WORKER_LOG"
 GRADING = contextvars.ContextVar("grading", default="-")  # the student whose work is running
 
 MEMORY_LIMIT = 3 * 1024**3  # bytes of address space per worker process
+SANDBOX_MEMORY = 4 * 1024**3  # bytes for a whole sandbox, kernel memory it causes included
 CPU_LIMIT = 120  # CPU seconds per worker process, a backstop behind the wall-clock deadlines
 END_SECONDS = 5.0  # for a finished notebook's worker to exit and the template to check
 
@@ -46,6 +47,7 @@ class Limits:
     notebook_seconds: float = 150.0  # everything for one notebook, restarts included
     student_seconds: float = 450.0  # everything for one student
     processes: int = 32  # processes and threads inside one sandbox
+    sandbox_memory_bytes: int = SANDBOX_MEMORY  # its cgroup's cap (cgroups.py), where there is one
     file_bytes: int = 16 * 1024**2  # largest file the worker may write
     disk_bytes: int = 64 * 1024**2  # its private /tmp, all files together
     open_files: int = 256
@@ -131,6 +133,7 @@ class Sandbox:
         self.limits = limits
         self.inner_pid = None  # the sandbox's PID-namespace init, as seen from here
         self.process = None
+        self.group = None  # its cgroup (cgroups.SandboxGroup), None without one
         self.control, theirs = socket.socketpair()
         try:
             if limits.unsafe_no_sandbox:
@@ -154,16 +157,17 @@ class Sandbox:
             seccomp.write(refused or b"")
             seccomp.flush()
             seccomp.seek(0)
+            self.group = cgroups.sandbox_group(self.limits)
             bwrap, *options = isolation.command(view, self.limits.disk_bytes, control_fd,
                                                 seccomp.fileno() if refused else None)
             options, inner = options[:options.index("--")], options[options.index("--"):]
             arguments.write(b"".join(a.encode() + b"\0" for a in options))
             arguments.flush()
             arguments.seek(0)
+            argv = [bwrap, "--info-fd", str(info_write), "--args", str(arguments.fileno()), *inner]
             try:
                 self.process = subprocess.Popen(
-                    [bwrap, "--info-fd", str(info_write), "--args", str(arguments.fileno()),
-                     *inner],
+                    argv if self.group is None else self.group.enter(argv),
                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                     env={"PATH": isolation.ENVIRONMENT["PATH"]},
                     pass_fds=[info_write, arguments.fileno(), seccomp.fileno(), control_fd],
@@ -245,6 +249,9 @@ class Sandbox:
             _kill(lambda: os.killpg(self.process.pid, signal.SIGKILL))
             self.process.wait()
         self.control.close()
+        if self.group is not None:
+            self.group.remove()
+            self.group = None
 
 
 class StudentSandbox:
