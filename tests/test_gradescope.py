@@ -104,3 +104,18 @@ def test_export_without_an_assignment_grades_no_upload_of_several(tmp_path):
                  "--course", str(build.ROOT), "--seed", "1"]) == 0
     document = json.loads(out.read_text())
     assert document["score"] == 0 and "holds notebooks of 2 assignments" in document["output"]
+
+
+@pytest.mark.parametrize("metadata, expected", [
+    ({"users": [{"id": 42, "email": "a@b.c"}]}, "42"),
+    ({"users": [{"email": "a@b.c"}]}, "a@b.c"),
+    ({"users": [{"name": "Ada"}]}, None),  # neither: no id, never the string "None"
+    ({"users": []}, None),
+    ({"users": ["42"]}, None),
+])
+def test_the_student_id_comes_from_gradescopes_metadata_or_nowhere(tmp_path, metadata, expected):
+    from grader.pipeline.gradescope import student_from_metadata
+
+    path = tmp_path / "submission_metadata.json"
+    path.write_text(json.dumps(metadata))
+    assert student_from_metadata(path) == expected

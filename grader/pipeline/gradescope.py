@@ -57,7 +57,8 @@ def student_from_metadata(path):
         users = json.loads(Path(path).read_text(encoding="utf-8")).get("users") or []
     except (OSError, ValueError):
         return None
-    return str(users[0].get("id") or users[0].get("email")) if users else None
+    found = (users[0].get("id") or users[0].get("email")) if users and isinstance(users[0], dict) else None
+    return str(found) if found else None  # never the string "None"
 
 
 def results(student_result, visibility="visible", seed=None, messages=()):
