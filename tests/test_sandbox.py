@@ -523,3 +523,58 @@ def test_a_worker_holds_no_memory_outside_its_address_space():
         assert session.call("callback", []) == ("ok", 42)
     finally:
         session.close()
+
+
+NAMESPACES = r'''
+import ctypes, json, os, subprocess, threading
+
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+CLONE_NEWUSER, SIGCHLD = 0x10000000, 17
+UNSHARE, CLONE, CLONE3 = {"x86_64": (272, 56, 435), "aarch64": (97, 220, 435)}[os.uname().machine]
+
+class CloneArgs(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_uint64) for name in
+                ("flags", "pidfd", "child_tid", "parent_tid", "exit_signal", "stack", "stack_size", "tls")]
+
+def _outcome(result):
+    return "allowed" if result == 0 else os.strerror(ctypes.get_errno())
+
+def attempts(_):
+    read, write = os.pipe()
+    if os.fork() == 0:  # the attempts change the process that makes them: a throwaway one
+        found = {}
+        for name, call in (("clone", lambda: libc.syscall(CLONE, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0)),
+                           ("clone3", lambda: libc.syscall(CLONE3, ctypes.byref(
+                               CloneArgs(flags=CLONE_NEWUSER, exit_signal=SIGCHLD)), 64))):
+            result = call()
+            if result == 0:
+                os._exit(0)
+            found[name] = "allowed" if result > 0 else os.strerror(ctypes.get_errno())
+        found["unshare"] = _outcome(libc.unshare(CLONE_NEWUSER))
+        if found["unshare"] == "allowed":  # then the mount a user namespace gives
+            libc.unshare(0x00020000)  # CLONE_NEWNS
+            found["mount"] = _outcome(libc.mount(b"none", b"/tmp", b"tmpfs", 0, None))
+        thread = threading.Thread(target=lambda: found.update(thread="ran"))
+        thread.start()
+        thread.join()
+        found["subprocess"] = subprocess.run(["/bin/true"]).returncode
+        os.write(write, json.dumps(found).encode())
+        os._exit(0)
+    os.close(write)
+    os.wait()
+    return json.loads(os.read(read, 4096))
+'''
+
+
+def test_a_worker_cannot_make_a_user_namespace_and_still_starts_threads_and_programs():
+    # In a user namespace of its own the worker could mount a tmpfs: memory outside its address
+    # space again, as a memfd was (unbounded where there is no cgroup). Refused by seccomp;
+    # threads (clone3 -> clone) and subprocesses still start.
+    session = Session([], [(1, NAMESPACES)], [], Limits())
+    try:
+        assert session.call("attempts", [0]) == ("ok", {
+            "unshare": "Operation not permitted", "clone": "Operation not permitted",
+            "clone3": "Function not implemented", "thread": "ran", "subprocess": 0})
+    finally:
+        session.close()
