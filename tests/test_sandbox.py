@@ -578,3 +578,50 @@ def test_a_worker_cannot_make_a_user_namespace_and_still_starts_threads_and_prog
             "clone3": "Function not implemented", "thread": "ran", "subprocess": 0})
     finally:
         session.close()
+
+
+HOG = r'''
+import os, time
+
+def hog():
+    """Fork sleeping children until the process limit says no; how many there are."""
+    children = 0
+    while children < 64:
+        try:
+            if os.fork() == 0:
+                time.sleep(60)
+                os._exit(0)
+        except OSError:
+            break
+        children += 1
+    return children
+'''
+
+
+def test_a_classmate_graded_in_another_thread_keeps_their_own_process_count():
+    # A Dask worker grades one student per thread. RLIMIT_NPROC counts a uid's processes,
+    # machine-wide: two sandboxes of one uid share it, and one student's fork flood would
+    # leave the classmate's template no worker to fork.
+    import threading
+
+    hog = Session([], [(1, HOG)], [], Limits())
+    try:
+        status, children = hog.call("hog", [])
+        assert status == "ok" and children >= Limits().processes - 4
+        seen = []
+        thread = threading.Thread(target=lambda: seen.append(_one_call("def one():\n    return 1\n",
+                                                                       "one")))
+        thread.start()
+        thread.join()
+        assert seen == [("ok", 1)]
+    finally:
+        hog.close()
+    assert sandbox_processes() == []
+
+
+def _one_call(source, function):
+    session = Session([], [(1, source)], [], Limits())
+    try:
+        return session.call(function, [])
+    finally:
+        session.close()

@@ -22,6 +22,7 @@ import shutil
 import struct
 import subprocess
 import tempfile
+import threading
 from multiprocessing.util import Finalize
 from pathlib import Path
 
@@ -29,7 +30,11 @@ from .worker import HOME, VIEW  # the worker's own code; the private, size-cappe
 from .worker_view import allowed_packages, python_installation
 
 SITE = "/sandbox/site"  # the allowed third-party packages
-UID_BASE = 0x10000000  # sandbox uids: UID_BASE + pid of the grading process, owned by nobody
+# Sandbox uids: UID_BASE + the id of the grading thread (a pool process's pid), owned by nobody.
+# One uid per thread, not per process: a Dask worker grades a student in each of its threads,
+# and RLIMIT_NPROC counts all of a uid's processes, so students graded side by side by one
+# process would share one process cap.
+UID_BASE = 0x10000000
 ENVIRONMENT = {
     "PATH": "/usr/bin:/bin", "HOME": HOME, "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
     "MPLCONFIGDIR": f"{HOME}/matplotlib",
@@ -206,7 +211,7 @@ def _sandbox(view, tmp_bytes):
 def _drop_privileges(inner):
     """The end of bwrap's command line: no capabilities, an unprivileged uid, ``inner``."""
     if os.geteuid() == 0:
-        uid = str(UID_BASE + os.getpid())
+        uid = str(UID_BASE + threading.get_native_id())
         return ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
                  "--cap-add", "CAP_SETPCAP", "--", "setpriv", "--reuid", uid, "--regid", uid,
                  "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--", *inner]
