@@ -497,13 +497,36 @@ def test_what_a_notebook_leaves_in_the_kernel_reaches_neither_the_next_notebook_
 OUTSIDE = r'''
 import ctypes, os
 
-def hold(blocks):
-    """Write 16 MiB blocks into memfds, memory outside this process's address space."""
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+MEMFD_SECRET = 447  # x86_64 and aarch64
+
+def _secret():
+    fd = libc.syscall(MEMFD_SECRET, 0)
+    if fd < 0:
+        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+    return fd
+
+def _fill_secret(fd, size, step=4 << 20):
+    """Secret memory is written through mappings only, each within RLIMIT_MEMLOCK."""
+    import mmap
+    os.ftruncate(fd, size)
+    for offset in range(0, size, step):
+        with mmap.mmap(fd, step, offset=offset) as memory:
+            memory.write(bytes(step))
+
+def hold(blocks, kind="memfd"):
+    """Write 16 MiB blocks into memfds (or secret memfds), memory outside this process's
+    address space once unmapped."""
     held = []
     try:
         for number in range(blocks):
-            held.append(os.memfd_create(f"block{number}"))
-            os.write(held[-1], bytes(16 << 20))
+            if kind == "memfd":
+                held.append(os.memfd_create(f"block{number}"))
+                os.write(held[-1], bytes(16 << 20))
+            else:
+                held.append(_secret())
+                _fill_secret(held[-1], 16 << 20)
     except OSError as error:
         return error.strerror
     return "held"
@@ -520,6 +543,7 @@ def test_a_worker_holds_no_memory_outside_its_address_space():
     session = Session([], [(1, OUTSIDE)], [], Limits(memory_bytes=512 << 20))
     try:
         assert session.call("hold", [40]) == ("ok", "Operation not permitted")
+        assert session.call("hold", [40, "secret"]) == ("ok", "Operation not permitted")
         assert session.call("callback", []) == ("ok", 42)
     finally:
         session.close()

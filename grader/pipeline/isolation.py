@@ -48,10 +48,10 @@ UNSAFE_FLAG = "--unsafe-no-sandbox"
 
 
 # System calls the sandbox refuses (EPERM), by architecture: (its AUDIT_ARCH, numbers). They make
-# memory that is in no process's address space (System V shared memory, a memfd written but not
-# mapped), which neither the address-space limit nor the OOM killer's choice of victim reaches:
-# one notebook could take the machine's memory and have a classmate's worker or the grader
-# killed for it. And objects that outlive their processes: System V and POSIX queues live as
+# memory that is in no process's address space (System V shared memory, a memfd or secret memfd
+# written but not mapped), which neither the address-space limit nor the OOM killer's choice of
+# victim reaches: one notebook could take the machine's memory and have a classmate's worker or
+# the grader killed for it. And objects that outlive their processes: System V and POSIX queues live as
 # long as the student's sandbox, a uid's keys beyond it, reaching the next student graded
 # under the same uid. No honest notebook needs any of them. unshare too: a new user namespace
 # gives back mount and the rest (a tmpfs is memfd memory again), and so does clone with
@@ -60,10 +60,10 @@ UNSAFE_FLAG = "--unsafe-no-sandbox"
 REFUSED_CALLS = {
     "x86_64": (0xC000003E, {"shmget": 29, "semget": 64, "msgget": 68, "mq_open": 240,
                             "add_key": 248, "request_key": 249, "keyctl": 250,
-                            "unshare": 272, "memfd_create": 319}),
+                            "unshare": 272, "memfd_create": 319, "memfd_secret": 447}),
     "aarch64": (0xC00000B7, {"unshare": 97, "mq_open": 180, "msgget": 186, "semget": 190,
                              "shmget": 194, "add_key": 217, "request_key": 218, "keyctl": 219,
-                             "memfd_create": 279}),
+                             "memfd_create": 279, "memfd_secret": 447}),
 }
 CLONE_CALLS = {"x86_64": (56, 435), "aarch64": (220, 435)}  # clone, clone3
 CLONE_NEWUSER = 0x10000000
