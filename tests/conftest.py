@@ -43,7 +43,7 @@ def define_solution(assignment, function, source=None):
 
 def sandbox_processes():
     """Sandbox processes of this test run: those below this process, and any elsewhere
-    running as the sandbox uid of this process or of one below it (one that escaped).
+    running as the sandbox uid of a thread of this process or of one below it (one that escaped).
     After a run there must be none. Other test runs on the machine are not counted."""
     from pathlib import Path
 
@@ -61,9 +61,15 @@ def sandbox_processes():
     ours = {os.getpid()}
     while grown := {p for p, (parent, _, _) in table.items() if parent in ours} - ours:
         ours |= grown
+    threads = set()  # a sandbox's uid is that of the thread that started it
+    for pid in ours:
+        try:
+            threads |= {int(t) for t in os.listdir(f"/proc/{pid}/task")}
+        except OSError:
+            continue
     found = []
     for pid, (_, uid, command) in sorted(table.items()):
         sandboxed = UID_BASE <= uid < UID_BASE + 2**24 or "/sandbox/lib" in command
-        if sandboxed and (pid in ours or uid - UID_BASE in ours) and pid != os.getpid():
+        if sandboxed and (pid in ours or uid - UID_BASE in (ours | threads)) and pid != os.getpid():
             found.append((str(pid), command))
     return found

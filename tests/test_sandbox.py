@@ -497,13 +497,36 @@ def test_what_a_notebook_leaves_in_the_kernel_reaches_neither_the_next_notebook_
 OUTSIDE = r'''
 import ctypes, os
 
-def hold(blocks):
-    """Write 16 MiB blocks into memfds, memory outside this process's address space."""
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+MEMFD_SECRET = 447  # x86_64 and aarch64
+
+def _secret():
+    fd = libc.syscall(MEMFD_SECRET, 0)
+    if fd < 0:
+        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+    return fd
+
+def _fill_secret(fd, size, step=4 << 20):
+    """Secret memory is written through mappings only, each within RLIMIT_MEMLOCK."""
+    import mmap
+    os.ftruncate(fd, size)
+    for offset in range(0, size, step):
+        with mmap.mmap(fd, step, offset=offset) as memory:
+            memory.write(bytes(step))
+
+def hold(blocks, kind="memfd"):
+    """Write 16 MiB blocks into memfds (or secret memfds), memory outside this process's
+    address space once unmapped."""
     held = []
     try:
         for number in range(blocks):
-            held.append(os.memfd_create(f"block{number}"))
-            os.write(held[-1], bytes(16 << 20))
+            if kind == "memfd":
+                held.append(os.memfd_create(f"block{number}"))
+                os.write(held[-1], bytes(16 << 20))
+            else:
+                held.append(_secret())
+                _fill_secret(held[-1], 16 << 20)
     except OSError as error:
         return error.strerror
     return "held"
@@ -520,6 +543,109 @@ def test_a_worker_holds_no_memory_outside_its_address_space():
     session = Session([], [(1, OUTSIDE)], [], Limits(memory_bytes=512 << 20))
     try:
         assert session.call("hold", [40]) == ("ok", "Operation not permitted")
+        assert session.call("hold", [40, "secret"]) == ("ok", "Operation not permitted")
         assert session.call("callback", []) == ("ok", 42)
+    finally:
+        session.close()
+
+
+NAMESPACES = r'''
+import ctypes, json, os, subprocess, threading
+
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+CLONE_NEWUSER, SIGCHLD = 0x10000000, 17
+UNSHARE, CLONE, CLONE3 = {"x86_64": (272, 56, 435), "aarch64": (97, 220, 435)}[os.uname().machine]
+
+class CloneArgs(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_uint64) for name in
+                ("flags", "pidfd", "child_tid", "parent_tid", "exit_signal", "stack", "stack_size", "tls")]
+
+def _outcome(result):
+    return "allowed" if result == 0 else os.strerror(ctypes.get_errno())
+
+def attempts(_):
+    read, write = os.pipe()
+    if os.fork() == 0:  # the attempts change the process that makes them: a throwaway one
+        found = {}
+        for name, call in (("clone", lambda: libc.syscall(CLONE, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0)),
+                           ("clone3", lambda: libc.syscall(CLONE3, ctypes.byref(
+                               CloneArgs(flags=CLONE_NEWUSER, exit_signal=SIGCHLD)), 64))):
+            result = call()
+            if result == 0:
+                os._exit(0)
+            found[name] = "allowed" if result > 0 else os.strerror(ctypes.get_errno())
+        found["unshare"] = _outcome(libc.unshare(CLONE_NEWUSER))
+        if found["unshare"] == "allowed":  # then the mount a user namespace gives
+            libc.unshare(0x00020000)  # CLONE_NEWNS
+            found["mount"] = _outcome(libc.mount(b"none", b"/tmp", b"tmpfs", 0, None))
+        thread = threading.Thread(target=lambda: found.update(thread="ran"))
+        thread.start()
+        thread.join()
+        found["subprocess"] = subprocess.run(["/bin/true"]).returncode
+        os.write(write, json.dumps(found).encode())
+        os._exit(0)
+    os.close(write)
+    os.wait()
+    return json.loads(os.read(read, 4096))
+'''
+
+
+def test_a_worker_cannot_make_a_user_namespace_and_still_starts_threads_and_programs():
+    # In a user namespace of its own the worker could mount a tmpfs: memory outside its address
+    # space again, as a memfd was (unbounded where there is no cgroup). Refused by seccomp;
+    # threads (clone3 -> clone) and subprocesses still start.
+    session = Session([], [(1, NAMESPACES)], [], Limits())
+    try:
+        assert session.call("attempts", [0]) == ("ok", {
+            "unshare": "Operation not permitted", "clone": "Operation not permitted",
+            "clone3": "Function not implemented", "thread": "ran", "subprocess": 0})
+    finally:
+        session.close()
+
+
+HOG = r'''
+import os, time
+
+def hog():
+    """Fork sleeping children until the process limit says no; how many there are."""
+    children = 0
+    while children < 64:
+        try:
+            if os.fork() == 0:
+                time.sleep(60)
+                os._exit(0)
+        except OSError:
+            break
+        children += 1
+    return children
+'''
+
+
+def test_a_classmate_graded_in_another_thread_keeps_their_own_process_count():
+    # A Dask worker grades one student per thread. RLIMIT_NPROC counts a uid's processes,
+    # machine-wide: two sandboxes of one uid share it, and one student's fork flood would
+    # leave the classmate's template no worker to fork.
+    import threading
+
+    hog = Session([], [(1, HOG)], [], Limits())
+    try:
+        status, children = hog.call("hog", [])
+        assert status == "ok" and children >= Limits().processes - 4
+        seen = []
+        thread = threading.Thread(target=lambda: seen.append(_one_call("def one():\n    return 1\n",
+                                                                       "one")))
+        thread.start()
+        thread.join()
+        assert seen == [("ok", 1)]
+    finally:
+        hog.close()
+    assert sandbox_processes() == []
+
+
+def _one_call(source, function):
+    session = Session([], [(1, source)], [], Limits())
+    try:
+        return session.call(function, [])
     finally:
         session.close()

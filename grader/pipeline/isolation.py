@@ -22,6 +22,7 @@ import shutil
 import struct
 import subprocess
 import tempfile
+import threading
 from multiprocessing.util import Finalize
 from pathlib import Path
 
@@ -29,7 +30,11 @@ from .worker import HOME, VIEW  # the worker's own code; the private, size-cappe
 from .worker_view import allowed_packages, python_installation
 
 SITE = "/sandbox/site"  # the allowed third-party packages
-UID_BASE = 0x10000000  # sandbox uids: UID_BASE + pid of the grading process, owned by nobody
+# Sandbox uids: UID_BASE + the id of the grading thread (a pool process's pid), owned by nobody.
+# One uid per thread, not per process: a Dask worker grades a student in each of its threads,
+# and RLIMIT_NPROC counts all of a uid's processes, so students graded side by side by one
+# process would share one process cap.
+UID_BASE = 0x10000000
 ENVIRONMENT = {
     "PATH": "/usr/bin:/bin", "HOME": HOME, "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
     "MPLCONFIGDIR": f"{HOME}/matplotlib",
@@ -43,20 +48,25 @@ UNSAFE_FLAG = "--unsafe-no-sandbox"
 
 
 # System calls the sandbox refuses (EPERM), by architecture: (its AUDIT_ARCH, numbers). They make
-# memory that is in no process's address space (System V shared memory, a memfd written but not
-# mapped), which neither the address-space limit nor the OOM killer's choice of victim reaches:
-# one notebook could take the machine's memory and have a classmate's worker or the grader
-# killed for it. And objects that outlive their processes: System V and POSIX queues live as
+# memory that is in no process's address space (System V shared memory, a memfd or secret memfd
+# written but not mapped), which neither the address-space limit nor the OOM killer's choice of
+# victim reaches: one notebook could take the machine's memory and have a classmate's worker or
+# the grader killed for it. And objects that outlive their processes: System V and POSIX queues live as
 # long as the student's sandbox, a uid's keys beyond it, reaching the next student graded
-# under the same uid. No honest notebook needs any of them.
+# under the same uid. No honest notebook needs any of them. unshare too: a new user namespace
+# gives back mount and the rest (a tmpfs is memfd memory again), and so does clone with
+# CLONE_NEWUSER (filtered on its flags) and clone3 (its flags are in memory seccomp cannot
+# read, so it fails with ENOSYS, and the C library falls back to clone).
 REFUSED_CALLS = {
     "x86_64": (0xC000003E, {"shmget": 29, "semget": 64, "msgget": 68, "mq_open": 240,
                             "add_key": 248, "request_key": 249, "keyctl": 250,
-                            "memfd_create": 319}),
-    "aarch64": (0xC00000B7, {"mq_open": 180, "msgget": 186, "semget": 190, "shmget": 194,
-                             "add_key": 217, "request_key": 218, "keyctl": 219,
-                             "memfd_create": 279}),
+                            "unshare": 272, "memfd_create": 319, "memfd_secret": 447}),
+    "aarch64": (0xC00000B7, {"unshare": 97, "mq_open": 180, "msgget": 186, "semget": 190,
+                             "shmget": 194, "add_key": 217, "request_key": 218, "keyctl": 219,
+                             "memfd_create": 279, "memfd_secret": 447}),
 }
+CLONE_CALLS = {"x86_64": (56, 435), "aarch64": (220, 435)}  # clone, clone3
+CLONE_NEWUSER = 0x10000000
 
 
 class SandboxUnavailable(RuntimeError):
@@ -64,22 +74,34 @@ class SandboxUnavailable(RuntimeError):
 
 
 def seccomp_filter():
-    """bwrap's --seccomp program (classic BPF): REFUSED_CALLS fail with EPERM, and so does
-    every call of another ABI (32-bit, x32), whose numbers differ; None on an architecture
-    not in REFUSED_CALLS."""
+    """bwrap's --seccomp program (classic BPF): REFUSED_CALLS and clone with CLONE_NEWUSER
+    fail with EPERM, clone3 with ENOSYS, and so does every call of another ABI (32-bit,
+    x32), whose numbers differ, with EPERM; None on an architecture not in REFUSED_CALLS."""
     if os.uname().machine not in REFUSED_CALLS:
         return None
     arch, calls = REFUSED_CALLS[os.uname().machine]
-    load, equal, at_least, give = 0x20, 0x15, 0x35, 0x06  # BPF_LD|W|ABS, JMP|JEQ|K, JMP|JGE|K, RET|K
-    refuse = 5 + len(calls)  # the last instruction; a jump of j from i lands at i + 1 + j
-    program = [(load, 0, 0, 4),  # seccomp_data.arch
-               (equal, 0, refuse - 2, arch),
-               (load, 0, 0, 0),  # seccomp_data.nr
-               (at_least, refuse - 4, 0, 0x40000000)]  # x32 numbers
-    program += [(equal, refuse - i - 1, 0, number) for i, number in enumerate(calls.values(), 4)]
-    program += [(give, 0, 0, 0x7FFF0000),  # SECCOMP_RET_ALLOW
-                (give, 0, 0, 0x00050000 | errno.EPERM)]  # SECCOMP_RET_ERRNO
-    return b"".join(struct.pack("=HBBI", *instruction) for instruction in program)
+    clone, clone3 = CLONE_CALLS[os.uname().machine]
+    load, equal, at_least, has_bits, give = 0x20, 0x15, 0x35, 0x45, 0x06  # LD|W|ABS, JEQ, JGE, JSET, RET
+    # (code, true target, false target, k); a target is an instruction's index or "next".
+    program = [(load, "next", "next", 4),  # seccomp_data.arch
+               (equal, "next", "refuse", arch),
+               (load, "next", "next", 0),  # seccomp_data.nr
+               (at_least, "refuse", "next", 0x40000000)]  # x32 numbers
+    program += [(equal, "refuse", "next", number) for number in calls.values()]
+    program += [(equal, "nosys", "next", clone3),
+                (equal, "next", "allow", clone),
+                (load, "next", "next", 16),  # the low half of args[0], clone's flags
+                (has_bits, "refuse", "allow", CLONE_NEWUSER)]
+    labels = {"allow": len(program), "refuse": len(program) + 1, "nosys": len(program) + 2}
+    program += [(give, "next", "next", 0x7FFF0000),  # SECCOMP_RET_ALLOW
+                (give, "next", "next", 0x00050000 | errno.EPERM),  # SECCOMP_RET_ERRNO
+                (give, "next", "next", 0x00050000 | errno.ENOSYS)]
+
+    def offset(at, target):  # a jump of j from instruction i lands at i + 1 + j
+        return 0 if target == "next" else labels[target] - at - 1
+
+    return b"".join(struct.pack("=HBBI", code, offset(i, yes), offset(i, no), k)
+                    for i, (code, yes, no, k) in enumerate(program))
 
 
 def worker_argv(python, view, site_dirs, control_fd, isolated=True):
@@ -189,7 +211,7 @@ def _sandbox(view, tmp_bytes):
 def _drop_privileges(inner):
     """The end of bwrap's command line: no capabilities, an unprivileged uid, ``inner``."""
     if os.geteuid() == 0:
-        uid = str(UID_BASE + os.getpid())
+        uid = str(UID_BASE + threading.get_native_id())
         return ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
                  "--cap-add", "CAP_SETPCAP", "--", "setpriv", "--reuid", uid, "--regid", uid,
                  "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--", *inner]
