@@ -11,14 +11,12 @@ import contextlib
 import importlib
 import importlib.abc
 import importlib.machinery
-import json
 import linecache
 import marshal
 import os
 import resource
 import signal
 import socket
-import struct
 import sys
 import types
 import warnings
@@ -275,21 +273,6 @@ def _wipe(folder):
     return clean
 
 
-def _control_header(control):
-    """The grader's first message on the control socket: a JSON header, read exactly."""
-    def exactly(size):
-        data = b""
-        while len(data) < size:
-            chunk = control.recv(size - len(data))
-            if not chunk:
-                raise EOFError
-            data += chunk
-        return data
-
-    (length,) = struct.unpack("<Q", exactly(8))
-    return json.loads(exactly(length))
-
-
 def _serve(inbox, outbox):
     message = receive(inbox)
     if message is not None:
@@ -309,10 +292,13 @@ def main(control_fd, isolated=True):
     os.close(devnull)
     sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
     control = socket.socket(fileno=control_fd)
-    try:
-        header = _control_header(control)
-    except (EOFError, ValueError, OSError):
+    # The grader sends nothing more until it hears "warm", so the stream reads no further
+    # than this message; closed at once, it holds no copy of the socket a worker could inherit.
+    with control.makefile("rb") as stream:
+        message = receive(stream)
+    if message is None:
         return
+    header, _ = message
     apply_limits(header.get("rlimits", {}))
     environment = dict(os.environ)
     for name in WARM:  # what every notebook imports: loaded once, before any student code
