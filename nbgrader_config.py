@@ -2,7 +2,7 @@
 directory). The course root is the working directory; course_id and the exchange come from
 your JupyterHub's nbgrader config, so nothing here overrides them."""
 
-from grader.pipeline.nbgrader_judge import use_trusted_grading
+from grader.gradebook import use_trusted_grading
 
 c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
 

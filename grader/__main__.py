@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .pipeline.course import EXAMPLES, REPO, CourseError, environment_path
+from .gradebook import EXAMPLES, REPO, CourseError, environment_path
 
 NOT_ALL_GRADED = 3  # autograde's exit status: graded, but not the submissions in not_graded.txt
 AUTOGRADE_EXIT = """exit status: 0 every submission was processed (broken notebooks get error rows);
@@ -30,40 +30,38 @@ AUTOGRADE_EXIT = """exit status: 0 every submission was processed (broken notebo
   (run again with --resume)"""
 
 
+def class_run(args, course):
+    """The ClassRun that ``autograde``'s command line asks for, against ``course``."""
+    from .schedule import ClassRun, Limits
+
+    jobs = args.jobs if args.jobs and args.jobs > 0 else os.cpu_count() or 1
+    return ClassRun(course, Path(args.submissions), Path(args.out), assignment=args.assignment,
+                    seed=args.seed, limits=Limits(unsafe_no_sandbox=args.unsafe_no_sandbox),
+                    db_url=args.db, resume=args.resume, jobs=jobs, cluster=args.cluster,
+                    progress=not args.no_progress)
+
+
 def _autograde(args):
-    from .pipeline import cgroups
-    from .pipeline.autograde import NOT_GRADED, autograde, summary
-    from .pipeline.cluster import ClusterUnavailable
-    from .pipeline.isolation import SandboxUnavailable
-    from .pipeline.journal import FILE as JOURNAL
-    from .pipeline.sandbox import Limits
-    from .pipeline.seeds import SECRET_FILE
-    from .pipeline.submissions import SubmissionError
+    from .feedback import NOT_GRADED, summary
+    from .schedule import JOURNAL, NOTHING_GRADED, SECRET_FILE, autograde, cgroup_notice
 
     started = time.perf_counter()
-    jobs = args.jobs if args.jobs and args.jobs > 0 else os.cpu_count() or 1
     try:
-        results, seed = autograde(args.submissions, args.out, jobs=jobs, db_url=args.db,
-                                  seed=args.seed, assignment=args.assignment,
-                                  limits=Limits(unsafe_no_sandbox=args.unsafe_no_sandbox),
-                                  progress=not args.no_progress, resume=args.resume,
-                                  cluster=args.cluster)
+        results, seed = autograde(class_run(args, args.course_dir))
     except KeyboardInterrupt:
         print(f"\nautograde: interrupted; every student graded so far is recorded in "
               f"{Path(args.out) / JOURNAL} and the gradebook. Run the same command with "
               f"--resume to grade the rest.", file=sys.stderr)
         return 130
-    except (SubmissionError, SandboxUnavailable, CourseError, ClusterUnavailable,
-            PermissionError) as error:
-        # nothing graded: say why, exit non-zero
+    except NOTHING_GRADED as error:  # say why, exit non-zero
         print(f"autograde: {error}", file=sys.stderr)
         return 2
     print(summary(results))
     for result in results:
         for warning in result.warnings:
             print(f"warning: {warning}")
-    if not args.unsafe_no_sandbox and cgroups.notice():  # once per run, not per student
-        print(f"note: {cgroups.notice()}")
+    if not args.unsafe_no_sandbox and cgroup_notice():  # once per run, not per student
+        print(f"note: {cgroup_notice()}")
     source = (f"seed {seed}; pass --seed {seed} to reproduce" if args.seed is not None else
               f"from the course secret in {SECRET_FILE}, the same on every regrade")
     kept = sum(r.resumed for r in results)
@@ -80,74 +78,38 @@ def _autograde(args):
 
 
 def _export(args):
-    from .pipeline import course, gradescope
-    from .pipeline.autograde import grade_student
-    from .pipeline.isolation import SandboxUnavailable
-    from .pipeline.sandbox import Limits, verify
-    from .pipeline.seeds import course_secret
-    from .pipeline.submissions import StudentWork, take_notebook, upload_copy
+    from .collect import student_from_metadata
+    from .feedback import gradescope
+    from .schedule import NOTHING_GRADED, Limits, grade_upload
 
-    limits = Limits(unsafe_no_sandbox=args.unsafe_no_sandbox)
+    student = (student_from_metadata(args.metadata) if args.metadata else None) or args.student
     try:
-        verify(limits)
-    except SandboxUnavailable as error:
+        result, messages = grade_upload(args.submission, args.course_dir, student,
+                                        args.assignment, args.seed,
+                                        Limits(unsafe_no_sandbox=args.unsafe_no_sandbox))
+    except NOTHING_GRADED as error:
         print(f"export: {error}", file=sys.stderr)
         return 2
-    folder = Path(args.submission)
-    if not folder.is_dir():
-        print(f"export: SUBMISSION must be a folder of notebooks, got {folder}", file=sys.stderr)
-        return 2
-    course_dir = course.current()
-    student = (gradescope.student_from_metadata(args.metadata) if args.metadata else None) \
-        or args.student
-    work = StudentWork(student)
-    with tempfile.TemporaryDirectory(prefix="export-") as scratch:
-        # Only regular files, copied, are read: never a link, a FIFO or a device.
-        upload, messages = upload_copy(folder, Path(scratch) / "upload")
-        try:
-            matched, unmatched = gradescope.match_upload(upload, course_dir, args.assignment)
-        except CourseError as error:
-            print(f"export: {error}", file=sys.stderr)
-            return 2
-        messages += unmatched
-        for key, path in matched.items():
-            take_notebook(work, key, path, scratch)
-        graded = [args.assignment] if args.assignment else sorted({a for a, _ in matched})
-        if len(graded) > 1:  # one upload, one assignment: the maximum must not grow with it
-            messages.append(f"Your upload holds notebooks of {len(graded)} assignments "
-                            f"({', '.join(graded)}), so none was graded: upload only the "
-                            f"notebook this assignment asks for.")
-            work.notebooks.clear()
-            graded = []
-        elif not graded:  # no assignment named and none recognised: nothing to grade against
-            graded, messages = [], messages + ["Your upload holds no notebook of this course, "
-                                               "so it scores 0. Upload the notebook you worked in."]
-        elif not any(a == graded[0] for a, _ in matched):
-            messages.append(gradescope.missing_message(
-                graded[0], course_dir.notebook_paths(graded[0])))
-        seed = args.seed if args.seed is not None else course_secret(course_dir.root)
-        result = grade_student(work, None, seed, limits, graded)
     gradescope.write(result, args.out, visibility=args.visibility, messages=messages,
                      seed=args.seed)
-    print(f"wrote {args.out}: {sum(float(r[4] or 0) for r in result.rows):g} points")
+    print(f"wrote {args.out}: {sum(float(r.score or 0) for r in result.rows):g} points")
     return 0
 
 
 def _demo(args):
-    from .pipeline import course
+    from .gradebook import load
 
     if not EXAMPLES.is_dir():
         print(f"demo: the sample class is not installed with the package; run the demo from a "
               f"checkout of the course repository (looked in {EXAMPLES})", file=sys.stderr)
         return 2
-    course.use(REPO)
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="grader-demo-"))
     print(f"Grading the sample class in {EXAMPLES.relative_to(REPO)}/ "
           f"(one full-marks notebook set, three with typical mistakes, one empty):\n")
     demo_args = argparse.Namespace(submissions=EXAMPLES, out=out, jobs=args.jobs, db=None,
                                    seed=args.seed, assignment=None, no_progress=args.no_progress,
                                    unsafe_no_sandbox=args.unsafe_no_sandbox, resume=False,
-                                   cluster=None)
+                                   cluster=None, course_dir=load(REPO))
     code = _autograde(demo_args)
     if code != 0:
         return code
@@ -160,15 +122,16 @@ def _demo(args):
 
 
 def _release(args):
-    from .pipeline.course import WorkWouldBeLost, current, release
+    from .gradebook import WorkWouldBeLost, release
 
+    course = args.course_dir
     try:
-        destination = release(args.out, force=args.force)
+        destination = release(course, args.out, force=args.force)
     except (WorkWouldBeLost, CourseError) as error:
         print(f"release stopped: {error}", file=sys.stderr)
         return 1
     print(f"released the student notebooks into {destination} and registered "
-          f"{', '.join(current().assignments())} in the gradebook {current().db_url}")
+          f"{', '.join(course.assignments())} in the gradebook {course.db_url}")
     return 0
 
 
@@ -248,9 +211,9 @@ def main(argv=None):
     os.environ["PATH"] = environment_path()  # nbgrader runs `alembic` as a subprocess
     args = build_parser().parse_args(argv)
     if args.command != "demo":  # the demo grades the sample class against this checkout
-        from .pipeline import course
+        from .gradebook import load
 
-        course.use(args.course)
+        args.course_dir = load(args.course)  # the course, read once
     return args.run(args)
 
 

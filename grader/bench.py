@@ -1,6 +1,6 @@
-"""How fast a class is graded: ``python -m grader.bench`` (the code lives in grader.pipeline.bench)."""
+"""How fast a class is graded: ``python -m grader.bench`` (the code lives in grader.schedule.bench)."""
 
-from .pipeline.bench import main
+from .schedule.bench import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -47,7 +47,7 @@ def sandbox_processes():
     After a run there must be none. Other test runs on the machine are not counted."""
     from pathlib import Path
 
-    from grader.pipeline.isolation import UID_BASE
+    from grader.sandbox.isolation import UID_BASE
 
     table = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):

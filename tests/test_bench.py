@@ -2,15 +2,14 @@
 
 import shutil
 
-from grader.pipeline import bench, course
-from grader.pipeline.course import EXAMPLES, REPO
+from grader.gradebook import EXAMPLES, REPO, load
+from grader.schedule import bench
 
 
 def test_steps_time_every_step_of_a_run_and_restore_what_they_wrapped(tmp_path):
-    course.use(REPO)
     shutil.copytree(EXAMPLES / "ben", tmp_path / "class" / "ben")  # fails some cases: pictures
     before = [getattr(owner, name) for owner, name, _ in bench._steps()]
-    spent, wall = bench.steps(tmp_path / "class", seed=1)
+    spent, wall = bench.steps(load(REPO), tmp_path / "class", seed=1)
     assert [getattr(owner, name) for owner, name, _ in bench._steps()] == before
     calls = {label: n for label, (_, n) in spent.items()}
     assert calls["starting a student's sandbox and template"] >= 1

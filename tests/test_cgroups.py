@@ -1,4 +1,4 @@
-"""Each student sandbox in its own cgroup (grader/pipeline/cgroups.py): every process of it
+"""Each student sandbox in its own cgroup (grader/sandbox/cgroups.py): every process of it
 inside, one memory cap for all of them and the kernel memory they cause, one process cap,
 one CPU weight, nothing left after the run, and grading without cgroups where there are none.
 """
@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from grader.__main__ import main
-from grader.pipeline import cgroups
-from grader.pipeline.sandbox import Limits, Session, StudentSandbox
+from grader.sandbox import Limits, Session, StudentSandbox, cgroups
 
 from .conftest import load_sample_class_builder
 
@@ -187,8 +186,8 @@ def test_no_cgroup_is_left_after_a_crash_nor_after_the_run(tmp_path):
         assert set(_sandbox_groups()) <= before
     # A whole run in its own process, killed in the middle of a notebook: its run group goes
     # with it (the Finalize), even with a sandbox still alive.
-    script = ("import os, sys\nfrom grader.pipeline import cgroups\n"
-              "from grader.pipeline.sandbox import Session\n"
+    script = ("import os, sys\nfrom grader.sandbox import cgroups\n"
+              "from grader.sandbox import Session\n"
               "s = Session([], [(1, 'def f():\\n    return 1\\n')], [])\n"
               "assert s.call('f', []) == ('ok', 1)\n"
               "print(*[str(f) for f in cgroups.run_group().folders.values()], sep='\\n')\n"

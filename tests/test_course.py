@@ -6,7 +6,7 @@ import shutil
 import pytest
 
 from grader.__main__ import main
-from grader.pipeline import course
+from grader import gradebook as course
 
 from .conftest import load_sample_class_builder
 
@@ -21,8 +21,7 @@ def fresh_clone(tmp_path):
     shutil.copytree(build.SOLUTIONS / ASSIGNMENT, root / "source" / ASSIGNMENT)
     shutil.copytree(build.RELEASE / ASSIGNMENT, root / "release" / ASSIGNMENT)
     (root / "nbgrader_config.py").write_text("c = get_config()\nc.CourseDirectory.course_id = 'c1'\n")
-    yield root
-    course.use()  # later tests grade this checkout's course again
+    return root
 
 
 def test_release_registers_the_assignments_in_the_gradebook(fresh_clone):
@@ -92,7 +91,7 @@ def test_validate_fails_an_empty_notebook_and_passes_the_solutions(folder, fails
 
 
 def test_the_course_secret_is_made_once_private_and_seeds_each_student(tmp_path):
-    from grader.pipeline.seeds import course_secret, student_seed
+    from grader.judge import course_secret, student_seed
 
     secret = course_secret(tmp_path)
     assert (tmp_path / ".grader_secret").stat().st_mode & 0o777 == 0o600
@@ -109,7 +108,7 @@ def test_the_gradebook_schema_version_read_in_process_is_alembics_own():
     with _temp_alembic_ini("sqlite:///gradebook.db") as ini:
         heads = subprocess.run([course.environment_path().split(":")[0] + "/alembic", "-c", ini,
                                 "heads"], capture_output=True, text=True, check=True).stdout
-    assert heads.split()[0] == course._alembic_head()
+    assert heads.split()[0] == course.alembic_head()
 
 
 def test_nbgrader_setup_once_shares_engines_and_validates_the_same_then_restores(tmp_path):

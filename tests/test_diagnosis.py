@@ -178,8 +178,8 @@ def test_every_known_mistake_has_an_aspect_of_the_ladders():
 
 
 def test_graded_feedback_names_the_loop_and_keeps_hidden_cases_sealed():
-    from grader.pipeline import feedback
-    from grader.pipeline.trusted import grade_notebook
+    from grader import feedback
+    from grader.judge import judge_notebook
 
     source = """
 import numpy as np
@@ -192,7 +192,7 @@ def max_pool_forward_naive(x, pool_param):
             out[:, :, i, j] = x[:, :, i * s:i * s + ph, j * s:j * s + pw].max(axis=(2, 3))
     return out, (x, pool_param)
 """
-    result = grade_notebook([], [("cell-1", source)], ["max_pool_forward"], seed=0)
+    result = judge_notebook([], [("cell-1", source)], ["max_pool_forward"], seed=0)
     verdicts = result.verdicts["max_pool_forward"]
     entry = {"function": "max_pool_forward_naive", "score": 0, "max_score": 5,
              "verdicts": verdicts, "findings": result.findings["max_pool_forward"]}
@@ -310,7 +310,7 @@ def test_the_first_failing_case_is_drawn_with_labels(monkeypatch):
 
 
 def test_grading_in_the_sandbox_fails_a_case_whose_input_changed():
-    from grader.pipeline.trusted import grade_notebook
+    from grader.judge import judge_notebook
 
     source = '''
 import numpy as np
@@ -324,7 +324,7 @@ def avg_pool_backward_naive(dout, cache):
         dx[n, c, i * s:i * s + ph, j * s:j * s + pw] += dout[n, c, i, j]
     return dx
 '''
-    result = grade_notebook([], [("cell-1", source)], ["avg_pool_backward"], seed=0)
+    result = judge_notebook([], [("cell-1", source)], ["avg_pool_backward"], seed=0)
     verdicts = result.verdicts["avg_pool_backward"]
     failing = [v for v in verdicts if not v.passed]
     assert len(failing) >= len(verdicts) - 1  # a 1x1 window divides by 1
@@ -334,7 +334,7 @@ def avg_pool_backward_naive(dout, cache):
 
 
 def test_grading_runs_the_probe_ladder_in_the_sandbox():
-    from grader.pipeline.trusted import grade_notebook
+    from grader.judge import judge_notebook
 
     source = '''
 import numpy as np
@@ -348,14 +348,14 @@ def max_pool_forward_naive(x, pool_param):
             out[:, :, i, j] = x[:, :, i * s:i * s + ph, j:j + pw].max(axis=(2, 3))
     return out, (x, pool_param)
 '''
-    result = grade_notebook([], [("cell-1", source)], ["max_pool_forward"], seed=0)
+    result = judge_notebook([], [("cell-1", source)], ["max_pool_forward"], seed=0)
     assert not all(v.passed for v in result.verdicts["max_pool_forward"])
     finding = result.findings["max_pool_forward"][0]
     assert finding.aspect == "stride_cols" and "only along the columns" in finding.sentence
 
 
 def test_the_feedback_page_embeds_the_first_failing_case_only_when_one_fails():
-    from grader.pipeline import feedback
+    from grader import feedback
 
     def entry(fn):
         verdicts = checks.run("conv_forward", fn)
@@ -376,7 +376,7 @@ def test_a_conv_probe_can_carry_a_dilation_for_a_future_ladder():
 
 
 def test_grading_names_the_students_line_before_numpys_error():
-    from grader.pipeline.trusted import grade_notebook
+    from grader.judge import judge_notebook
 
     source = '''
 import numpy as np
@@ -385,7 +385,7 @@ def avg_pool_forward_naive(x, pool_param):
     padded = np.pad(x, ((0, 0),) * 5)
     return padded, None
 '''
-    result = grade_notebook([], [("cell-1", source)], ["avg_pool_forward"], seed=0)
+    result = judge_notebook([], [("cell-1", source)], ["avg_pool_forward"], seed=0)
     first = result.verdicts["avg_pool_forward"][0].problems[0]
     assert first.startswith("in avg_pool_forward_naive, line 5: `padded = np.pad(x, ((0, 0),) * 5)`"
                             " -> inside numpy."), first

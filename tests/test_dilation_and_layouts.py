@@ -195,7 +195,7 @@ def test_dilation_pictures_are_labelled():
 def test_the_autograder_counts_the_optional_task_as_its_cell_says(points):
     """Either setting of the optional task's points keeps the maximum right: 10 for the
     required task, plus the optional cell's points."""
-    from grader.pipeline.autograde import grade_notebook
+    from grader.judge import Run, grade_notebook
 
     build = load_sample_class_builder()
     course_nb = nbformat.read(str(REPO / "solutions/01_conv_forward/conv_forward.ipynb"), as_version=4)
@@ -206,8 +206,9 @@ def test_the_autograder_counts_the_optional_task_as_its_cell_says(points):
     for student in ("ada", "ben"):
         path = build.EXAMPLES / student / "01_conv_forward" / "conv_forward.ipynb"
         rows, *_ = grade_notebook(student, "01_conv_forward", "conv_forward", course_nb, path,
-                                  seed=5, limits=None)
-        tests = {r[3]: (r[4], r[5]) for r in rows if r[6] == "graded" and r[4] != ""}
+                                  Run(seed=5))
+        tests = {r.grade_id: (r.score, r.max_score) for r in rows
+                 if r.status == "graded" and r.score != ""}
         scores[student] = tests
         assert tests["test_conv_forward"][1] == 10 and tests["test_conv_forward_dilated"][1] == points
     assert scores["ada"]["test_conv_forward_dilated"][0] == points

@@ -114,7 +114,7 @@ def test_export_without_an_assignment_grades_no_upload_of_several(tmp_path):
     ({"users": ["42"]}, None),
 ])
 def test_the_student_id_comes_from_gradescopes_metadata_or_nowhere(tmp_path, metadata, expected):
-    from grader.pipeline.gradescope import student_from_metadata
+    from grader.collect import student_from_metadata
 
     path = tmp_path / "submission_metadata.json"
     path.write_text(json.dumps(metadata))

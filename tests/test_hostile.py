@@ -23,9 +23,9 @@ import nbformat
 import pytest
 
 from grader.__main__ import main
-from grader.pipeline import sandbox
-from grader.pipeline.autograde import csv_cell
-from grader.pipeline.sandbox import Limits
+from grader.feedback import csv_cell
+from grader import schedule
+from grader.sandbox import Limits
 
 from .conftest import load_sample_class_builder, sandbox_processes
 
@@ -476,7 +476,7 @@ def graded(tmp_path_factory):
     saved = [os.dup(1), os.dup(2)]
     with pytest.MonkeyPatch.context() as patch, open(terminal, "w") as sink:
         patch.setenv(SECRET, "topsecret-42")
-        patch.setattr(sandbox, "Limits", ShortLimits)
+        patch.setattr(schedule, "Limits", ShortLimits)  # what the command line builds
         patch.setattr(sys, "stdout", sink)
         os.dup2(sink.fileno(), 1)
         os.dup2(sink.fileno(), 2)

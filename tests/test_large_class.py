@@ -209,26 +209,31 @@ def test_a_worker_killed_mid_student_has_that_student_graded_elsewhere(reference
 
 
 def test_the_journal_returns_a_result_whole_and_only_for_the_same_inputs(tmp_path):
-    from grader.pipeline.autograde import StudentResult
-    from grader.pipeline.journal import Journal, fingerprint
-    from grader.pipeline.submissions import StudentWork
+    from grader.collect import StudentWork
+    from grader.feedback import Row
+    from grader.judge import Run, StudentResult
+    from grader.sandbox import Limits
+    from grader.schedule.journal import Journal, fingerprint
 
     notebook = tmp_path / "pooling.ipynb"
     notebook.write_text("{}")
     work = StudentWork("ada", {("03_pooling", "pooling"): notebook})
-    mark = fingerprint(work, 7, ["03_pooling"], False, "course")
-    result = StudentResult("ada", rows=[["ada", "03_pooling", "pooling", "t", 1.0, 1.0, "graded"]],
+    def run(seed=7, unsafe=False):
+        return Run(seed, Limits(unsafe_no_sandbox=unsafe), ("03_pooling",))
+
+    mark = fingerprint(work, run(), "course")
+    result = StudentResult("ada", rows=[Row("ada", "03_pooling", "pooling", "t", 1.0, 1.0, "graded")],
                            pages={("03_pooling", "pooling"): "<p>page</p>"},
                            reports={("03_pooling", "pooling", "t"): "ok"}, warnings=["w"])
     journal = Journal(tmp_path, fresh=True)
     journal.commit(result, mark)
-    assert journal.finished({"ada": mark}, StudentResult) == {"ada": result}
+    assert journal.finished({"ada": mark}) == {"ada": result}
     notebook.write_text('{"cells": []}')  # a changed notebook is not the one graded
-    changed = fingerprint(work, 7, ["03_pooling"], False, "course")
+    changed = fingerprint(work, run(), "course")
     notebook.write_text("{}")
-    other_seed = fingerprint(work, 8, ["03_pooling"], False, "course")
-    unsandboxed = fingerprint(work, 7, ["03_pooling"], True, "course")
+    other_seed = fingerprint(work, run(seed=8), "course")
+    unsandboxed = fingerprint(work, run(unsafe=True), "course")
     assert mark not in (changed, other_seed, unsandboxed)
-    assert journal.finished({"ada": changed}, StudentResult) == {}
+    assert journal.finished({"ada": changed}) == {}
     journal.close()
-    assert Journal(tmp_path, fresh=True).finished({"ada": mark}, StudentResult) == {}
+    assert Journal(tmp_path, fresh=True).finished({"ada": mark}) == {}

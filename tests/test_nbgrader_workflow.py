@@ -19,7 +19,7 @@ import nbformat
 import pytest
 
 from grader.__main__ import main
-from grader.pipeline import course as course_module
+from grader.gradebook import nbgrader_api, nbgrader_config
 
 from .conftest import load_sample_class_builder
 
@@ -47,7 +47,7 @@ def nbgrader(*args, cwd, user=None):
 
 def write_config(folder, exchange):
     (folder / "nbgrader_config.py").write_text(
-        "from grader.pipeline.nbgrader_judge import use_trusted_grading\n"
+        "from grader.gradebook import use_trusted_grading\n"
         "c = get_config()\n"
         "c.CourseDirectory.course_id = 'conv-test'\n"
         f"c.Exchange.root = {str(exchange)!r}\n"
@@ -166,7 +166,6 @@ def test_conv_grader_is_the_same_engine_on_the_same_gradebook(workflow):
     assert rows == {s: score for s, (score, _) in workflow["nbgrader"][0].items()}
     assert scores == workflow["nbgrader"][0]  # same scores, same timestamps, one course row
     assert courses == workflow["nbgrader"][1] and not (out / "gradebook.db").exists()
-    course_module.use()  # later tests grade this checkout's course again
 
 
 def _free_port():
@@ -229,7 +228,7 @@ def test_an_instructors_own_test_cells_still_run_the_usual_way(tmp_path):
     (tmp_path / "source" / "a1").mkdir(parents=True)
     nbformat.write(source, str(tmp_path / "source" / "a1" / "tiny.ipynb"))
     db_url = f"sqlite:///{tmp_path / 'gradebook.db'}"
-    api = course_module._api(course_module._config(tmp_path, db_url, course_id="mixed"))
+    api = nbgrader_api(nbgrader_config(tmp_path, db_url, course_id="mixed"))
     assert api.generate_assignment("a1")["success"]
     release = nbformat.read(str(tmp_path / "release" / "a1" / "tiny.ipynb"), as_version=4)
     for student, code in (("honest", solution), ("cheat", CHEAT + "def conv_forward_naive(*a):\n"

@@ -8,12 +8,13 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from grader.pipeline import course
+from grader.gradebook import WorkWouldBeLost, load, nbgrader_api, nbgrader_config, release
 from grader.diagnosis.tasks import ASSIGNMENTS
 
 from .conftest import load_sample_class_builder
 
 REPO = Path(__file__).resolve().parent.parent
+COURSE = load(REPO)
 SOLUTION_NOTEBOOKS = sorted((REPO / "solutions").glob("*/*.ipynb"))
 
 
@@ -22,7 +23,7 @@ def _nbgrader(cell):
 
 
 def test_the_course_has_its_five_assignments():
-    assert course.assignments() == sorted(ASSIGNMENTS)
+    assert COURSE.assignments() == sorted(ASSIGNMENTS)
     assert [p.parent.name for p in SOLUTION_NOTEBOOKS] == sorted(ASSIGNMENTS)
 
 
@@ -71,7 +72,7 @@ def test_every_task_has_solution_check_and_test_cells_in_order():
 
 
 def test_release_is_exactly_what_generate_assignment_makes(tmp_path):
-    course.release(tmp_path, register=False)
+    release(COURSE, tmp_path, register=False)
     for path in SOLUTION_NOTEBOOKS:
         relative = path.relative_to(REPO / "solutions")
         fresh = nbformat.read(str(tmp_path / relative), as_version=4)
@@ -82,16 +83,16 @@ def test_release_is_exactly_what_generate_assignment_makes(tmp_path):
 
 
 def test_release_refuses_to_overwrite_a_notebook_holding_work(tmp_path):
-    course.release(tmp_path, register=False)
+    release(COURSE, tmp_path, register=False)
     worked = next(tmp_path.glob("03_pooling/*.ipynb"))
     notebook = nbformat.read(str(worked), as_version=4)
     solution = next(c for c in notebook.cells if _nbgrader(c).get("solution") and c.cell_type == "code")
     solution.source = "def max_pool_forward_naive(x, pool_param):\n    return my_work"
     nbformat.write(notebook, str(worked))
-    with pytest.raises(course.WorkWouldBeLost, match=worked.name):
-        course.release(tmp_path, register=False)
+    with pytest.raises(WorkWouldBeLost, match=worked.name):
+        release(COURSE, tmp_path, register=False)
     assert "my_work" in worked.read_text()
-    course.release(tmp_path, force=True, register=False)
+    release(COURSE, tmp_path, force=True, register=False)
     assert "my_work" not in worked.read_text()
 
 
@@ -104,9 +105,9 @@ def nbgrader_autograded(tmp_path_factory):
     import shutil
 
     shutil.copytree(REPO / "solutions", root / "source")
-    api = course._api(course._config(root, f"sqlite:///{root / 'gradebook.db'}", execute=True))
+    api = nbgrader_api(nbgrader_config(root, f"sqlite:///{root / 'gradebook.db'}", execute=True))
     scores = {}
-    for assignment in course.assignments():
+    for assignment in COURSE.assignments():
         assert api.generate_assignment(assignment)["success"]
         sources = build.solution_sources(assignment)
         for student, filled in (("ada", sources), ("eve", None)):
@@ -119,7 +120,7 @@ def nbgrader_autograded(tmp_path_factory):
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
-        for assignment in course.assignments():
+        for assignment in COURSE.assignments():
             for student in ("ada", "eve"):
                 submission = gradebook.find_submission(assignment, student)
                 scores[assignment, student] = (submission.code_score, submission.max_code_score)

@@ -17,9 +17,12 @@ import numpy as np
 import pytest
 
 from grader.__main__ import main
-from grader.pipeline import autograde, isolation, protocol, worker_view
-from grader.pipeline.sandbox import Limits, Session
-from grader.pipeline.submissions import collect
+from grader import feedback
+from grader.collect import collect
+from grader.gradebook import REPO, load
+from grader.judge import Run, StudentResult
+from grader.sandbox import Limits, Session, isolation, protocol, worker_view
+from grader.schedule import ClassRun, autograde
 
 from .conftest import sandbox_processes
 
@@ -109,7 +112,7 @@ def probe(host_paths):
 def facts(tmp_path_factory):
     marker = tmp_path_factory.mktemp("host") / "secret.txt"
     marker.write_text("host file")
-    host_paths = [str(marker), str(Path(autograde.__file__).resolve()), "/work", "/home",
+    host_paths = [str(marker), str(Path(feedback.__file__).resolve()), "/work", "/home",
                   "/etc/passwd", str(Path(sys.prefix) / "bin")]
     os.environ["GRADER_HOST_SECRET"] = "do-not-leak"
     try:
@@ -248,7 +251,8 @@ def test_without_bubblewrap_grading_is_refused_with_a_clear_message(monkeypatch,
     isolation.check.cache_clear()
     try:
         with pytest.raises(isolation.SandboxUnavailable, match="bubblewrap.*--unsafe-no-sandbox"):
-            autograde.autograde(tmp_path, tmp_path / "out", use_nbgrader=False, progress=False)
+            autograde(ClassRun(load(REPO), tmp_path, tmp_path / "out", use_nbgrader=False,
+                               progress=False))
         assert not (tmp_path / "out").exists()  # refused before anything was written
         assert main(["autograde", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
         assert "apt-get install bubblewrap" in capsys.readouterr().err
@@ -263,22 +267,22 @@ def test_unsafe_mode_still_grades_and_says_so():
         assert session.call("f", [np.ones(2)])[1].tolist() == [2.0, 2.0]
     finally:
         session.close()
-    result = autograde.StudentResult("ada", rows=[["ada", "a", "n", "test_x", 1.0, 1.0, "graded"]],
-                                     unsandboxed=True)
-    assert "UNSAFE" in autograde.summary([result])
-    assert isolation.UNSAFE_NOTE in autograde._run_notes(limits)
+    result = StudentResult("ada", rows=[feedback.Row("ada", "a", "n", "test_x", 1.0, 1.0, "graded")],
+                           unsandboxed=True)
+    assert "UNSAFE" in feedback.summary([result])
+    assert isolation.UNSAFE_NOTE in Run(0, limits).notes
 
 
 def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised():
     for risky in ("=1+1", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx"):
-        assert autograde.csv_cell(risky) == "'" + risky
-    assert autograde.csv_cell("ada") == "ada" and autograde.csv_cell(-1.5) == -1.5
+        assert feedback.csv_cell(risky) == "'" + risky
+    assert feedback.csv_cell("ada") == "ada" and feedback.csv_cell(-1.5) == -1.5
 
 
 def test_outputs_are_replaced_whole(tmp_path):
     target = tmp_path / "grades.csv"
-    autograde.write_atomically(target, "first")
-    autograde.write_atomically(target, "second")
+    feedback.write_atomically(target, "first")
+    feedback.write_atomically(target, "second")
     assert target.read_text() == "second" and os.listdir(tmp_path) == ["grades.csv"]
 
 
@@ -292,7 +296,7 @@ def test_collection_copies_regular_files_and_refuses_links_and_fifos(tmp_path):
     (submitted / "cy" / "03_pooling").mkdir(parents=True)
     os.mkfifo(submitted / "cy" / "03_pooling" / "pooling.ipynb")
     os.symlink(submitted / "ada", submitted / "dee")
-    works = {w.student: w for w in collect(submitted, scratch=tmp_path / "scratch")}
+    works = {w.student: w for w in collect(submitted, load(REPO), scratch=tmp_path / "scratch")}
     key = ("03_pooling", "pooling")
     assert works["ada"].notebooks[key].read_text() == "{}"
     assert tmp_path / "scratch" in works["ada"].notebooks[key].parents
@@ -320,11 +324,11 @@ def test_everything_a_worker_started_dies_with_its_sandbox():
 
 
 def test_a_spent_student_deadline_runs_nothing_more():
-    from grader.pipeline import trusted
+    from grader.judge import judge_notebook
 
     start = time.monotonic()
-    result = trusted.grade_notebook([], [(1, "def max_pool_forward_naive(x, p):\n    return x\n")],
-                                    ["max_pool_forward"], seed=1, deadline=time.monotonic())
+    result = judge_notebook([], [(1, "def max_pool_forward_naive(x, p):\n    return x\n")],
+                            ["max_pool_forward"], seed=1, deadline=time.monotonic())
     assert time.monotonic() - start < 2
     verdicts = result.verdicts["max_pool_forward"]
     assert verdicts and all(v.problems == ["not run: the grading time for this notebook ran out"]
@@ -346,7 +350,7 @@ def leave(kind):
             os.setsid()
             os.execv("/bin/sleep", ["sleep", "1000"])
     elif kind == "frames":  # forged answers, written as the grader says goodbye
-        from grader.pipeline import protocol, worker
+        from grader.sandbox import protocol, worker
         real = worker.receive
         fds = []
         for f in os.listdir("/proc/self/fd"):
@@ -380,7 +384,7 @@ def three():
 
 @pytest.mark.parametrize("kind", ["nothing", "file", "frames", "process"])
 def test_a_students_next_notebook_starts_from_nothing_the_last_one_left(kind):
-    from grader.pipeline.sandbox import StudentSandbox
+    from grader.sandbox import StudentSandbox
 
     with StudentSandbox() as host:
         first = Session([], [(1, LEAVES)], [], Limits(), host=host)
@@ -476,7 +480,7 @@ def find(kind):
 
 @pytest.mark.parametrize("kind", ["shared memory", "message queue", "posix queue", "socket", "keys"])
 def test_what_a_notebook_leaves_in_the_kernel_reaches_neither_the_next_notebook_nor_student(kind):
-    from grader.pipeline.sandbox import StudentSandbox
+    from grader.sandbox import StudentSandbox
 
     with StudentSandbox() as host:
         first = Session([], [(1, KERNEL_LEAVES)], [], Limits(), host=host)

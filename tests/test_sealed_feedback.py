@@ -5,7 +5,7 @@ submit a lookup table of answers (found by a red-team run against the grader).""
 
 import pytest
 
-from grader.pipeline.trusted import grade_notebook
+from grader.judge import judge_notebook
 
 LEAKS = {
     "a message": '''
@@ -41,7 +41,7 @@ def conv_forward_naive(x, w, b, conv_param):
 
 @pytest.mark.parametrize("channel", sorted(LEAKS))
 def test_hidden_cases_echo_nothing_the_students_code_chose(channel):
-    result = grade_notebook([], [("cell-1", LEAKS[channel])], ["conv_forward"], seed=3)
+    result = judge_notebook([], [("cell-1", LEAKS[channel])], ["conv_forward"], seed=3)
     verdicts = result.verdicts["conv_forward"]
     public = [v for v in verdicts if v.case.label.startswith("public")]
     hidden = [v for v in verdicts if v.case.label.startswith("hidden")]

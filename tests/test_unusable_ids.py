@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from grader.__main__ import NOT_ALL_GRADED, main
-from grader.pipeline.autograde import NOT_GRADED
-from grader.pipeline.submissions import (StudentWork, SubmissionError, collect, collect_usable,
-                                         take_notebook)
+from grader.collect import (StudentWork, SubmissionError, collect, collect_usable,
+                            take_notebook)
+from grader.feedback import NOT_GRADED
+from grader.gradebook import REPO, load
 
 from .conftest import load_sample_class_builder
 from .test_hostile import tree_digest
@@ -20,6 +21,7 @@ from .test_large_class import starts
 
 build = load_sample_class_builder()
 ASSIGNMENT, NOTEBOOK = "03_pooling", "pooling"
+COURSE = load(REPO)
 SOURCE = {s: build.EXAMPLES / s / ASSIGNMENT / f"{NOTEBOOK}.ipynb" for s in ("ada", "ben", "eve")}
 # a space and "!"; a newline and a terminal escape; longer than any id
 BAD = ["bad name!", "evil\n\x1b[2J", "x" * 150]
@@ -120,7 +122,7 @@ def test_ids_that_would_be_one_student_are_all_set_aside(tmp_path):
         for member in ("a/ada.ipynb", "b/ada.ipynb", "Eve.ipynb", "eve.ipynb", "ben.ipynb",
                        "../cleo.ipynb", ".hidden.ipynb", "__MACOSX/._ben.ipynb"):
             handle.writestr(member, SOURCE["eve"].read_text())
-    collection = collect_usable(archive, ASSIGNMENT, tmp_path / "scratch")
+    collection = collect_usable(archive, COURSE, ASSIGNMENT, tmp_path / "scratch")
     assert [w.student for w in collection.works] == ["ben", "cleo"]  # names only: no path
     assert (tmp_path / "scratch" / "collected" / "cleo").is_dir()
     unusable = {u.path.split(":", 1)[1]: u for u in collection.unusable}
@@ -131,7 +133,7 @@ def test_ids_that_would_be_one_student_are_all_set_aside(tmp_path):
     assert "starts with a dot" in unusable[".hidden.ipynb"].reason
     assert unusable["a/ada.ipynb"].fix.startswith("keep only the one to grade")
     with pytest.raises(SubmissionError, match="not a usable student id"):
-        collect(archive, ASSIGNMENT, tmp_path / "strict")  # for callers that grade all or none
+        collect(archive, COURSE, ASSIGNMENT, tmp_path / "strict")  # for callers that grade all or none
 
 
 def test_a_corrupt_zip_member_costs_only_its_student(tmp_path):
@@ -143,7 +145,7 @@ def test_a_corrupt_zip_member_costs_only_its_student(tmp_path):
     start = data.index(b"ben.ipynb") + len("ben.ipynb") + 50  # inside ben's compressed bytes
     data[start:start + 20] = bytes(20)
     archive.write_bytes(bytes(data))
-    ada, ben = collect_usable(archive, ASSIGNMENT, tmp_path / "scratch").works
+    ada, ben = collect_usable(archive, COURSE, ASSIGNMENT, tmp_path / "scratch").works
     assert ada.notebooks[ASSIGNMENT, NOTEBOOK].read_bytes() == SOURCE["ada"].read_bytes()
     assert "could not be read from the zip" in ben.refusal(ASSIGNMENT, NOTEBOOK)
 

@@ -51,7 +51,7 @@ def test_a_wheel_in_a_fresh_venv_grades_a_quickstart_course(tmp_path):
     shutil.rmtree(course / "source" / "ps1")  # quickstart's example; its header.ipynb stays
     shutil.copytree(build.SOLUTIONS / ASSIGNMENT, course / "source" / ASSIGNMENT)
     with open(course / "nbgrader_config.py", "a") as config:
-        config.write("\nfrom grader.pipeline.nbgrader_judge import use_trusted_grading\n"
+        config.write("\nfrom grader.gradebook import use_trusted_grading\n"
                      "use_trusted_grading(c)\n")
     shutil.copytree(build.EXAMPLES / "ada" / ASSIGNMENT, course / "submitted" / "ada" / ASSIGNMENT)
     shutil.copytree(build.EXAMPLES / "eve" / ASSIGNMENT, course / "submitted" / "eve" / ASSIGNMENT)

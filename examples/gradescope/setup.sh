@@ -32,4 +32,4 @@ echo "using $("$PYTHON" --version) at $PYTHON"
 "$ROOT/venv/bin/python" -m pip install --quiet --upgrade pip
 "$ROOT/venv/bin/python" -m pip install --quiet "$SOURCE"
 # One secret for every run of this image, so a regrade draws the same hidden cases.
-"$ROOT/venv/bin/python" -c "import sys; from grader.pipeline.seeds import course_secret; course_secret(sys.argv[1])" "$SOURCE"
+"$ROOT/venv/bin/python" -c "import sys; from grader.judge import course_secret; course_secret(sys.argv[1])" "$SOURCE"

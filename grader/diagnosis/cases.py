@@ -52,7 +52,7 @@ PUBLIC_CONV = [
 ]
 
 
-def _conv_case(label, rng, x_shape, w_shape, stride, pad):
+def conv_case(label, rng, x_shape, w_shape, stride, pad):
     n, c = x_shape[:2]
     f, hh, ww = w_shape
     x = rng.standard_normal(x_shape)
@@ -104,7 +104,7 @@ def _cases(make_case, public, public_seed, hidden_geometries, hidden, seed):
 
 
 def conv_cases(hidden=False, seed=None):
-    return _cases(_conv_case, PUBLIC_CONV, 231, _hidden_conv_geometries, hidden, seed)
+    return _cases(conv_case, PUBLIC_CONV, 231, _hidden_conv_geometries, hidden, seed)
 
 
 # ------------------------------------------------------- dilated convolution
@@ -121,7 +121,7 @@ PUBLIC_DILATED = [
 
 
 def _dilated_conv_case(label, rng, x_shape, w_shape, stride, pad, dilation):
-    case = _conv_case(label, rng, x_shape, w_shape, stride, pad)
+    case = conv_case(label, rng, x_shape, w_shape, stride, pad)
     del case.inputs["dout"]  # forward only (its shape ignores the dilation)
     case.inputs["conv_param"]["dilation"] = dilation
     case.shown["dilation"] = dilation
@@ -173,7 +173,7 @@ def _tie_free(rng, shape):
     return (rng.permutation(size).reshape(shape) + rng.uniform(0.1, 0.9)) / size - 0.5
 
 
-def _pool_case(label, rng, x_shape, height, width, stride):
+def pool_case(label, rng, x_shape, height, width, stride):
     x = _tie_free(rng, x_shape)
     out_h, out_w = 1 + (x_shape[2] - height) // stride, 1 + (x_shape[3] - width) // stride
     dout = rng.standard_normal(x_shape[:2] + (out_h, out_w))
@@ -206,7 +206,7 @@ def _hidden_pool_geometries(rng):
 
 
 def pool_cases(hidden=False, seed=None):
-    return _cases(_pool_case, PUBLIC_POOL, 232, _hidden_pool_geometries, hidden, seed)
+    return _cases(pool_case, PUBLIC_POOL, 232, _hidden_pool_geometries, hidden, seed)
 
 
 # --------------------------------------------------------------------- convnet
@@ -219,7 +219,7 @@ PUBLIC_CONVNET = [
 ]
 
 
-def _convnet_case(label, rng, n, input_dim, filters, size, hidden, classes, reg, labelled):
+def convnet_case(label, rng, n, input_dim, filters, size, hidden, classes, reg, labelled):
     c, h, w = input_dim
     pooled = filters * (h // 2) * (w // 2)
     params = {
@@ -259,4 +259,4 @@ def _hidden_convnet_geometries(rng):
 
 
 def convnet_cases(hidden=False, seed=None):
-    return _cases(_convnet_case, PUBLIC_CONVNET, 233, _hidden_convnet_geometries, hidden, seed)
+    return _cases(convnet_case, PUBLIC_CONVNET, 233, _hidden_convnet_geometries, hidden, seed)

@@ -26,7 +26,7 @@ from .probes import Factor, Impulse, Ladder, Reading, Rung
 def conv_probe(g, rng):
     """A conv case from a geometry dict: N, C, F, H, W, HH, WW, stride, pad, bias, and
     an optional dilation (then conv_param gets a "dilation" entry and dout its size)."""
-    case = cases._conv_case("probe", rng, (g["N"], g["C"], g["H"], g["W"]),
+    case = cases.conv_case("probe", rng, (g["N"], g["C"], g["H"], g["W"]),
                             (g["F"], g["HH"], g["WW"]), g["stride"], g["pad"])
     if not g.get("bias"):
         case.inputs["b"] = np.zeros(g["F"])
@@ -171,7 +171,7 @@ def _conv_ladder(words, backward=False, extra=(), replace=(), base=CONV_BASE):
 
 
 def pool_probe(g, rng):
-    return cases._pool_case("probe", rng, (g["N"], g["C"], g["H"], g["W"]), g["ph"], g["pw"],
+    return cases.pool_case("probe", rng, (g["N"], g["C"], g["H"], g["W"]), g["ph"], g["pw"],
                             g["stride"])
 
 
@@ -277,7 +277,7 @@ def _pool_ladder(words, impulses=(), base_impulses=(), backward=False):
 
 
 def convnet_probe(g, rng):
-    return cases._convnet_case("probe", rng, g["N"], (g["C"], g["H"], g["W"]), g["F"], g["size"],
+    return cases.convnet_case("probe", rng, g["N"], (g["C"], g["H"], g["W"]), g["F"], g["size"],
                                g["hidden"], g["classes"], g["reg"], g["labelled"])
 
 

@@ -1,13 +1,8 @@
-"""The grader as a Gradescope autograder (``run_autograder`` calls ``python -m grader export``):
-find the uploaded notebook by its graded cells, grade it, write Gradescope's results.json.
-
-Schema: https://gradescope-autograders.readthedocs.io/en/latest/specs/
-"""
+"""One student's upload, as Gradescope hands it over: which course notebook each uploaded file
+is (by its graded cells, whatever its name), and who submitted it."""
 
 import json
 from pathlib import Path
-
-VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 
 
 def _grade_ids(notebook):
@@ -59,41 +54,3 @@ def student_from_metadata(path):
         return None
     found = (users[0].get("id") or users[0].get("email")) if users and isinstance(users[0], dict) else None
     return str(found) if found else None  # never the string "None"
-
-
-def results(student_result, visibility="visible", seed=None, messages=()):
-    """The results.json document for one StudentResult."""
-    tests = []
-    for row in student_result.rows:
-        _, assignment, notebook, grade_id, score, max_score, status = row
-        if status == "needs manual grading" or score == "":
-            continue  # written answers are graded by hand on Gradescope
-        output = student_result.reports.get((assignment, notebook, grade_id), status)
-        if float(max_score) > 0:
-            passed = float(score or 0) >= float(max_score)
-        else:  # an ungraded (0-point) optional task: its report says whether every case passed
-            passed = status == "graded" and "(all passed)" in output
-        tests.append({
-            "name": f"{assignment}/{notebook}: {grade_id}",
-            "score": float(score or 0),
-            "max_score": float(max_score),
-            "status": "passed" if passed else "failed",
-            "output": output,
-            "visibility": visibility,
-        })
-    summary = f"Autograded {len(tests)} tests" + (
-        f" (hidden cases seed {seed})" if seed is not None else "") + "."
-    document = {
-        "score": round(sum(t["score"] for t in tests), 2),
-        "output": "\n".join([*messages, summary]),
-        "visibility": visibility,
-        "stdout_visibility": "hidden",
-        "tests": tests,
-    }
-    return document
-
-
-def write(student_result, path, visibility="visible", seed=None, messages=()):
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(results(student_result, visibility, seed, messages), handle, indent=2)

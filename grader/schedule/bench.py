@@ -20,8 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from .autograde import autograde
-from .course import EXAMPLES, REPO, use
+from ..gradebook import EXAMPLES, REPO, load
+from .class_run import ClassRun, autograde
 
 
 def class_of(copies, target):
@@ -32,34 +32,38 @@ def class_of(copies, target):
     return Path(target)
 
 
-def measure(submissions, jobs, seed, cluster=None):
+def measure(course, submissions, jobs, seed, cluster=None):
     with tempfile.TemporaryDirectory(prefix="bench-out-") as out:
         start = time.perf_counter()
-        results, _ = autograde(submissions, out, jobs=jobs, seed=seed, progress=False,
-                               cluster=cluster)
+        results, _ = autograde(ClassRun(course, submissions, out, seed=seed, jobs=jobs,
+                                        cluster=cluster, progress=False))
         return time.perf_counter() - start, [r.seconds for r in results]
 
 
 def _steps():
     """(owner, attribute, label) of the steps --steps times; nested steps count in both."""
-    from . import autograde, course, feedback, sandbox, trusted
+    from . import class_run
     from ..diagnosis import notebook_code
+    from ..feedback import pages
+    from ..gradebook.recorder import Recorder
+    from ..judge import student
+    from ..sandbox import sandbox
 
     return [
-        (autograde, "verify", "sandbox check and font list (once a run)"),
-        (course.Course, "prepare", "scratch nbgrader course (once a run)"),
+        (class_run, "verify", "sandbox check and font list (once a run)"),
+        (Recorder, "prepare", "scratch nbgrader course (once a run)"),
         (notebook_code, "read", "reading the submitted notebooks"),
         (sandbox.Sandbox, "__init__", "starting a student's sandbox and template"),
         (sandbox.Worker, "load", "a notebook's worker: fork, conv_lib, the cells"),
         (sandbox.Worker, "call", "calls: the student's code, both ways on the pipes"),
         (sandbox.StudentSandbox, "release", "ending a notebook: the template's check"),
-        (trusted, "grade_notebook", "all of the above per notebook, and judging"),
-        (feedback, "_picture", "pictures of failing cases"),
-        (course.Course, "record", "nbgrader autograde, recording in the gradebook"),
+        (student, "judge_notebook", "all of the above per notebook, and judging"),
+        (pages, "picture", "pictures of failing cases"),
+        (Recorder, "record", "nbgrader autograde, recording in the gradebook"),
     ]
 
 
-def steps(submissions, seed):
+def steps(course, submissions, seed):
     """{label: (seconds, calls)} for one ``--jobs 1`` run, and the run's wall time."""
     import functools
 
@@ -81,7 +85,7 @@ def steps(submissions, seed):
         originals.append((owner, name, getattr(owner, name)))
         setattr(owner, name, timed(getattr(owner, name), label))
     try:
-        wall, _ = measure(submissions, 1, seed)
+        wall, _ = measure(course, submissions, 1, seed)
     finally:
         for owner, name, function in originals:
             setattr(owner, name, function)
@@ -111,23 +115,23 @@ def main(argv=None):
     parser.add_argument("--steps", action="store_true",
                         help="grade once with --jobs 1 and print where the time went")
     args = parser.parse_args(argv)
-    use(REPO)  # the sample class is graded against this checkout's course
+    course = load(REPO)  # the sample class is graded against this checkout's course
     print(machine())
     with tempfile.TemporaryDirectory(prefix="bench-class-") as scratch:
         submissions = class_of(args.copies, scratch)
         students = len(list(submissions.iterdir()))
         print(f"grading {students} students x 5 notebooks\n")
         if args.steps:
-            spent, wall = steps(submissions, args.seed)
+            spent, wall = steps(course, submissions, args.seed)
             print(f"{'step (wall time inside it, whole class, --jobs 1)':56}{'s':>7}{'calls':>7}")
             for label, (seconds, calls) in spent.items():
                 print(f"{label:56}{seconds:7.2f}{calls:7d}")
             print(f"{'the whole run':56}{wall:7.2f}")
             return 0
-        runs = {"jobs 1": measure(submissions, 1, args.seed),
-                "jobs 2": measure(submissions, 2, args.seed)}
+        runs = {"jobs 1": measure(course, submissions, 1, args.seed),
+                "jobs 2": measure(course, submissions, 2, args.seed)}
         if args.cluster:
-            runs["cluster"] = measure(submissions, 1, args.seed, args.cluster)
+            runs["cluster"] = measure(course, submissions, 1, args.seed, args.cluster)
     columns = "".join(f"{name:>10}" for name in runs)
     print(f"{'':30}{columns}")
     rows = {"whole class (s)": [f"{wall:10.1f}" for wall, _ in runs.values()],

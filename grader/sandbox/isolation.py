@@ -105,14 +105,14 @@ def seccomp_filter():
 
 
 def worker_argv(python, view, site_dirs, control_fd, isolated=True):
-    """The interpreter command that runs ``grader.pipeline.worker``'s template from ``view``,
+    """The interpreter command that runs ``grader.sandbox.worker``'s template from ``view``,
     taking its jobs on ``control_fd``.
 
     -I -S: no environment variables, no user or site directories, no .pth files;
     the import path is exactly the standard library, the view and ``site_dirs``."""
     path = [str(view), *map(str, site_dirs)]
     boot = (f"import sys; sys.path[:0] = {path!r}; "
-            f"from grader.pipeline.worker import main; main({int(control_fd)}, {bool(isolated)})")
+            f"from grader.sandbox.worker import main; main({int(control_fd)}, {bool(isolated)})")
     return [str(python), "-I", "-S", "-B", "-c", boot]
 
 

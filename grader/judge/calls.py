@@ -1,4 +1,5 @@
-"""Grade a notebook's functions in a sandbox, judging here, where no student code ran."""
+"""Call a notebook's functions in the student's sandbox, case by case, and judge each answer
+here, where no student code ran; for a failing task, run its probe ladder the same way."""
 
 from dataclasses import dataclass, field
 
@@ -9,9 +10,7 @@ from ..diagnosis.notebook_code import strip_magics
 from ..diagnosis.pointers import ladder_wanted
 from ..diagnosis.probes import diagnose
 from ..diagnosis.tasks import TASKS
-from .isolation import UNSAFE_NOTE
-from .sandbox import Limits, Session
-from .worker import INPUT_CHANGED
+from ..sandbox import INPUT_CHANGED, UNSAFE_NOTE, Limits, Session
 
 MAX_DEATHS = 2  # after this many crashes in one task, its remaining cases are not run
 
@@ -105,7 +104,7 @@ def grade_task(session, task, seed):
     return verdicts
 
 
-def grade_notebook(prelude, cells, tasks, seed, limits=None, deadline=None, host=None):
+def judge_notebook(prelude, cells, tasks, seed, limits=None, deadline=None, host=None):
     """Run ``tasks`` against the student's ``cells``; returns a NotebookResult.
 
     Everything ends by ``deadline`` (a time.monotonic() value, say the student's),

@@ -23,7 +23,6 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .course import current
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9_@+-][A-Za-z0-9_.@+-]{0,99}$")
 ID_RULE = "letters, digits and _ . @ + - only, not starting with a dot, at most 100 characters"
@@ -121,10 +120,6 @@ def _real_dirs(folder):
             [p for p in entries if p.is_symlink()])
 
 
-def notebook_names(assignment):
-    return sorted(current().notebook_paths(assignment))
-
-
 def unusable_id(name):
     """Why ``name`` cannot be a student id, or None when it can."""
     if STUDENT_ID.match(name):
@@ -185,8 +180,8 @@ def take_notebook(work, key, source, scratch):
         work.notebooks[key] = target
 
 
-def _one_notebook(assignment):
-    names = notebook_names(assignment)
+def _one_notebook(course, assignment):
+    names = sorted(course.notebook_paths(assignment))
     if len(names) != 1:
         raise SubmissionError(f"assignment {assignment!r} has {len(names)} notebooks; a flat "
                               f"folder or zip needs nbgrader's layout instead")
@@ -201,11 +196,11 @@ def _flat(usable, assignment, notebook, scratch):
     return works
 
 
-def _unzipped(path, assignment, scratch):
+def _unzipped(path, course, assignment, scratch):
     """The students of a zip of ``<student_id>.ipynb`` members (in any of its folders; only
     the file name counts, so no member's path is ever used), each member read at most
     MAX_NOTEBOOK_BYTES + 1 (a larger one is then refused as a large file is)."""
-    notebook = _one_notebook(assignment)
+    notebook = _one_notebook(course, assignment)
     target = Path(scratch) / "unzipped"
     target.mkdir(parents=True, exist_ok=True)
     works = []
@@ -229,10 +224,11 @@ def _unzipped(path, assignment, scratch):
     return Collection(works, unusable)
 
 
-def collect_usable(path, assignment=None, scratch=None):
+def collect_usable(path, course, assignment=None, scratch=None):
     """Every student's work under ``path``, copied into ``scratch`` (a zip unpacked there;
     without ``scratch``, a temporary folder that lives as long as the process), and apart
-    from it every submission whose name is not a usable student id.
+    from it every submission whose name is not a usable student id. ``course`` (a
+    gradebook.CourseDir) names the notebooks of a flat folder's or a zip's ``assignment``.
 
     Raises SubmissionError when there is nothing to grade."""
     if scratch is None:
@@ -245,7 +241,8 @@ def collect_usable(path, assignment=None, scratch=None):
     if path.is_file() and zipfile.is_zipfile(path):
         if assignment is None:
             raise SubmissionError("a zip of notebooks needs --assignment to say which one it holds")
-        return _nothing_usable(path, _unzipped(path, assignment, scratch), "<student_id>.ipynb")
+        return _nothing_usable(path, _unzipped(path, course, assignment, scratch),
+                               "<student_id>.ipynb")
     if not path.is_dir():
         raise SubmissionError(f"SUBMISSIONS must be a folder or a zip, got {path}")
     flat_files = sorted(path.glob("*.ipynb"))
@@ -253,7 +250,7 @@ def collect_usable(path, assignment=None, scratch=None):
         if assignment is None:
             raise SubmissionError(f"{path} holds notebooks directly: pass --assignment to say "
                                   f"which assignment they are")
-        notebook = _one_notebook(assignment)
+        notebook = _one_notebook(course, assignment)
         usable, unusable = _sorted_ids([(p.stem, str(p), p) for p in flat_files],
                                        RENAME_FILE)
         return _nothing_usable(path, Collection(_flat(usable, assignment, notebook, scratch),
@@ -311,10 +308,10 @@ def _nothing_usable(path, collection, expected):
     return collection
 
 
-def collect(path, assignment=None, scratch=None):
+def collect(path, course, assignment=None, scratch=None):
     """collect_usable's students' work, for a caller that grades everyone or no one:
     SubmissionError names every submission whose name is not a usable student id."""
-    collection = collect_usable(path, assignment, scratch)
+    collection = collect_usable(path, course, assignment, scratch)
     if collection.unusable:
         raise SubmissionError(f"not a usable student id:\n{listing(collection.unusable)}")
     return collection.works

@@ -49,11 +49,11 @@ def _task_section(entry):
         )
         parts.append(f"<table><tr><th>case</th><th>parameters</th><th>what went wrong</th></tr>"
                      f"{rows}</table>")
-        parts.append(_picture(verdicts))
+        parts.append(picture(verdicts))
     return "\n".join(parts)
 
 
-def _picture(verdicts):
+def picture(verdicts):
     """The first failing case drawn (expected, yours, difference), from the arrays the
     trusted judge already holds; '' when nothing can be drawn."""
     try:

@@ -1,4 +1,4 @@
-"""The sandboxed side of grading: ``python -m grader.pipeline.worker``.
+"""The sandboxed side of grading: ``python -m grader.sandbox.worker``.
 
 It runs a student's code and nothing else. The trusted grader starts it in a
 sandbox (isolation.py), sends it the limits it sets on itself before any student
@@ -25,7 +25,7 @@ from ..diagnosis import inputs, tracebacks
 from .protocol import frames, joined, receive, send
 
 
-INPUT_CHANGED = "InputChanged"  # the error type trusted.py turns into its own message
+INPUT_CHANGED = "InputChanged"  # the error type judge/calls.py turns into its own message
 VIEW = "/sandbox/lib"  # where the worker's own code is mounted (isolation.VIEW)
 HOME = "/tmp"  # the sandbox's private tmpfs and working directory (isolation.HOME)
 # What every notebook's first cell imports; the template imports it once per sandbox.

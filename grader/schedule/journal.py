@@ -16,6 +16,8 @@ import json
 import sqlite3
 from pathlib import Path
 
+from ..judge import StudentResult
+
 FILE = "graded.sqlite"
 
 
@@ -27,36 +29,27 @@ def _digest(*parts):
     return digest.hexdigest()
 
 
-def course_fingerprint(course_notebooks):
+def course_fingerprint(books):
     """The course notebooks' points, tests and prelude, as graded: a changed one regrades all."""
     return _digest(sorted((a, name, json.dumps(nb, sort_keys=True))
-                          for a, books in course_notebooks.items() for name, nb in books.items()))
+                          for a, notebooks in books.items() for name, nb in notebooks.items()))
 
 
-def fingerprint(work, seed, graded, unsafe, course):
+def fingerprint(work, run, course):
     """One student's grading inputs: the submitted files by content hash, what was refused
-    and why, the seed (hashed, never stored), the assignments graded, and ``course``."""
+    and why, the run's seed (hashed, never stored), assignments and sandbox mode, and
+    ``course`` (course_fingerprint of the run's books)."""
     files = sorted((a, name, hashlib.sha256(Path(path).read_bytes()).hexdigest())
-                   for (a, name), path in work.notebooks.items() if a in graded)
+                   for (a, name), path in work.notebooks.items() if a in run.assignments)
     refused = sorted([str(a), str(n), why] for (a, n), why in work.refused.items())
-    return _digest(files, refused, _digest(str(seed)), sorted(graded), bool(unsafe), course)
+    return _digest(files, refused, _digest(str(run.seed)), sorted(run.assignments),
+                   bool(run.limits.unsafe_no_sandbox), course)
 
 
-def _to_json(result):
-    return json.dumps({
-        "rows": result.rows, "warnings": result.warnings, "seconds": result.seconds,
-        "unsandboxed": result.unsandboxed,
-        "pages": [[list(key), page] for key, page in result.pages.items()],
-        "reports": [[list(key), text] for key, text in result.reports.items()],
-    })
-
-
-def _from_json(student, text, result_type):
-    data = json.loads(text)
-    return result_type(student, rows=data["rows"], warnings=data["warnings"],
-                       seconds=data["seconds"], unsandboxed=data["unsandboxed"],
-                       pages={tuple(k): v for k, v in data["pages"]},
-                       reports={tuple(k): v for k, v in data["reports"]})
+def fingerprints(works, run):
+    """{student: fingerprint} of ``works`` graded in ``run``."""
+    course = course_fingerprint(run.books)
+    return {work.student: fingerprint(work, run, course) for work in works}
 
 
 class Journal:
@@ -71,18 +64,18 @@ class Journal:
         if fresh:
             self.db.execute("DELETE FROM graded")
 
-    def finished(self, fingerprints, result_type):
-        """{student: result} of the students whose entry matches ``fingerprints[student]``."""
+    def finished(self, marks):
+        """{student: StudentResult} of the students whose entry matches ``marks[student]``."""
         found = {}
         for student, mark, text in self.db.execute("SELECT student, fingerprint, result FROM graded"):
-            if fingerprints.get(student) == mark:
-                found[student] = _from_json(student, text, result_type)
+            if marks.get(student) == mark:
+                found[student] = StudentResult.from_json(student, text)
         return found
 
     def commit(self, result, mark):
         # One statement, so one transaction: the student's entry is there whole, or not at all.
         self.db.execute("INSERT OR REPLACE INTO graded VALUES (?, ?, ?)",
-                        (result.student, mark, _to_json(result)))
+                        (result.student, mark, result.to_json()))
 
     def count(self):
         return self.db.execute("SELECT COUNT(*) FROM graded").fetchone()[0]

@@ -18,9 +18,9 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from .autograde import _grade_safely, failed_student, one_blas_thread, record_student
-from .sandbox import verify
-from .submissions import StudentWork
+from ..collect import StudentWork
+from ..judge import failed_student, grade_safely, one_blas_thread
+from ..sandbox import verify
 
 RETRIES = 2  # a student whose task raised (not one whose worker died: Dask reschedules those)
 
@@ -39,12 +39,12 @@ def parcel(work, graded):
 _VERIFIED = set()  # sandbox modes this worker process has checked
 
 
-def grade_parcel(packed, seed, limits, graded, books):
+def grade_parcel(packed, run):
     """Runs on a Dask worker: unpack one student's files, grade them, return the result."""
-    if limits.unsafe_no_sandbox not in _VERIFIED:
+    if run.limits.unsafe_no_sandbox not in _VERIFIED:
         one_blas_thread()
-        verify(limits)  # raises SandboxUnavailable: this worker must not grade anyone
-        _VERIFIED.add(limits.unsafe_no_sandbox)
+        verify(run.limits)  # raises SandboxUnavailable: this worker must not grade anyone
+        _VERIFIED.add(run.limits.unsafe_no_sandbox)
     student, files, refused = packed
     with tempfile.TemporaryDirectory(prefix="cluster-student-") as scratch:
         notebooks = {}
@@ -54,7 +54,7 @@ def grade_parcel(packed, seed, limits, graded, books):
             path.write_bytes(data)
             notebooks[(assignment, name)] = path
         work = StudentWork(student, notebooks, refused)
-        return _grade_safely(work, None, seed, limits, graded, books)
+        return grade_safely(work, run)  # recorded in the gradebook here, when it arrives
 
 
 def _client(address):
@@ -70,16 +70,16 @@ def _client(address):
                                  f"{error}") from error
 
 
-def grade_on_cluster(address, works, course, seed, limits, graded, books, finish):
+def grade_on_cluster(address, works, run, recorder, finish):
     """Grade ``works`` on the cluster at ``address``; ``finish`` gets each result here,
-    after its gradebook entry in ``course`` is made."""
-    run = uuid.uuid4().hex[:8]  # task keys unique per run: no result of an earlier run is reused
+    after ``recorder`` (if any) has made its gradebook entry."""
+    tag = uuid.uuid4().hex[:8]  # task keys unique per run: no result of an earlier run is reused
     with _client(address) as client:
         from distributed import as_completed
 
-        [shared_books] = client.scatter([books], broadcast=True)
-        futures = {client.submit(grade_parcel, parcel(work, graded), seed, limits, graded,
-                                 shared_books, key=f"grade-{run}-{work.student}", pure=False,
+        [shared_run] = client.scatter([run], broadcast=True)  # the course notebooks, once
+        futures = {client.submit(grade_parcel, parcel(work, run.assignments), shared_run,
+                                 key=f"grade-{tag}-{work.student}", pure=False,
                                  retries=RETRIES): work for work in works}
         try:
             for future in as_completed(futures):
@@ -87,9 +87,9 @@ def grade_on_cluster(address, works, course, seed, limits, graded, books, finish
                 try:
                     result = future.result()
                 except Exception as error:  # noqa: BLE001 - e.g. no sandbox on that worker
-                    result = failed_student(work, graded, error, limits, books)
-                if course is not None and not result.broken:
-                    record_student(course, work, result)
+                    result = failed_student(work, run, error)
+                if recorder is not None and not result.broken:
+                    recorder.record_student(work, result)
                 finish(result)
         except KeyboardInterrupt:
             client.cancel(list(futures))  # unfinished students are left for --resume

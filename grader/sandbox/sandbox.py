@@ -126,7 +126,7 @@ def _next_message(fd, reader, deadline):
 class Sandbox:
     """One sandbox and the template in it: a warm interpreter (numpy and matplotlib
     imported) that forks a fresh worker process for each notebook and runs no student
-    code itself (grader.pipeline.worker.main). The template's line to this side is a
+    code itself (grader.sandbox.worker.main). The template's line to this side is a
     socket only it holds; each worker gets a new pair of pipes, passed through it."""
 
     def __init__(self, limits, view, deadline):

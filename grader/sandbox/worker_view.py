@@ -28,10 +28,9 @@ from .worker import VIEW
 
 PACKAGES = ("numpy", "matplotlib", "tqdm", "threadpoolctl")  # what conv_lib needs; all student code may import
 # The worker's own code, as package-relative paths: enough to run
-# ``grader.pipeline.worker`` and nothing of the judge, the cases or the reference.
-WORKER_FILES = ("__init__.py", "pipeline/__init__.py", "pipeline/worker.py", "pipeline/protocol.py",
-                "diagnosis/__init__.py", "diagnosis/opaque.py", "diagnosis/inputs.py",
-                "diagnosis/tracebacks.py")
+# ``grader.sandbox.worker`` and nothing of the judge, the cases or the reference.
+WORKER_FILES = ("sandbox/worker.py", "sandbox/protocol.py", "diagnosis/opaque.py",
+                "diagnosis/inputs.py", "diagnosis/tracebacks.py")
 GRADER = Path(diagnosis.__file__).resolve().parent.parent
 CONV_LIB = Path(conv_lib.__file__).resolve().parent
 
@@ -102,6 +101,9 @@ def build():
         target = root / "grader" / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(GRADER / relative, target)
+    # Empty package files: the real ones re-export modules the view leaves out.
+    for package in {root / "grader", *(p.parent for p in (root / "grader").rglob("*.py"))}:
+        (package / "__init__.py").touch()
     # Compiled once here: the worker runs with -B and would otherwise compile on every start.
     compileall.compile_dir(root, quiet=1)
     for path in root.rglob("*"):

@@ -1,0 +1,15 @@
+"""What students and the instructor read: a feedback page per notebook, grades.csv, the
+summary table, and Gradescope's results.json.
+
+May import: grader.collect (the list of submissions set aside), grader.sandbox (how a run was
+isolated), grader.diagnosis.
+"""
+
+from . import gradescope
+from .grades import (COLUMNS, NOT_GRADED, Row, csv_cell, not_graded_text, write_atomically,
+                     write_outputs)
+from .pages import page
+from .table import summary
+
+__all__ = ["COLUMNS", "NOT_GRADED", "Row", "csv_cell", "gradescope", "not_graded_text", "page",
+           "summary", "write_atomically", "write_outputs"]

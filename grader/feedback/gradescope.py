@@ -1,0 +1,47 @@
+"""Gradescope's results.json for one graded upload (``run_autograder`` calls
+``python -m grader export``; the upload is matched in collect/uploads.py).
+
+Schema: https://gradescope-autograders.readthedocs.io/en/latest/specs/
+"""
+
+import json
+from pathlib import Path
+
+VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+
+
+def results(student_result, visibility="visible", seed=None, messages=()):
+    """The results.json document for one StudentResult."""
+    tests = []
+    for _, assignment, notebook, grade_id, score, max_score, status in student_result.rows:
+        if status == "needs manual grading" or score == "":
+            continue  # written answers are graded by hand on Gradescope
+        output = student_result.reports.get((assignment, notebook, grade_id), status)
+        if float(max_score) > 0:
+            passed = float(score or 0) >= float(max_score)
+        else:  # an ungraded (0-point) optional task: its report says whether every case passed
+            passed = status == "graded" and "(all passed)" in output
+        tests.append({
+            "name": f"{assignment}/{notebook}: {grade_id}",
+            "score": float(score or 0),
+            "max_score": float(max_score),
+            "status": "passed" if passed else "failed",
+            "output": output,
+            "visibility": visibility,
+        })
+    summary = f"Autograded {len(tests)} tests" + (
+        f" (hidden cases seed {seed})" if seed is not None else "") + "."
+    document = {
+        "score": round(sum(t["score"] for t in tests), 2),
+        "output": "\n".join([*messages, summary]),
+        "visibility": visibility,
+        "stdout_visibility": "hidden",
+        "tests": tests,
+    }
+    return document
+
+
+def write(student_result, path, visibility="visible", seed=None, messages=()):
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(results(student_result, visibility, seed, messages), handle, indent=2)

@@ -1,0 +1,121 @@
+"""nbgrader's autograde with the trusted judge in place of the student's kernel.
+
+A course's ``nbgrader_config.py`` says::
+
+    from grader.gradebook import use_trusted_grading
+    use_trusted_grading(c)
+
+and ``nbgrader autograde`` (also from formgrader) then runs ``TrustedTests`` where it ran
+``Execute``. Each test cell named for a task (``test_<task>``) gets the trusted grader's
+report (stdout) and score (the cell's result), which nbgrader's ``SaveAutoGrades`` reads as
+partial credit, so the gradebook, formgrader, manual grading, feedback and export all see the
+trusted scores. No cell runs in the student's kernel, unless the notebook also holds test
+cells of the instructor's own: then nbgrader executes it as usual first, for those cells, and
+the task cells' results are replaced. ``conv-grader autograde`` records through the same path.
+"""
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_output
+from traitlets import Unicode
+
+from nbgrader.preprocessors import DeduplicateIds, Execute
+
+from ..diagnosis.tasks import TASKS
+from ..judge import Run, course_secret, grade_notebook
+
+# (student, assignment, notebook) -> {grade_id: (score, report)}: verdicts conv-grader has
+# already decided with the same engine, so recording them does not judge twice.
+DECIDED = {}
+
+
+def use_trusted_grading(c):
+    """Configure nbgrader (``c``: the config object of nbgrader_config.py) to score test
+    cells with the trusted judge; the rest of nbgrader's autograde pipeline stays."""
+    from nbgrader.converters import Autograde
+
+    c.Autograde.autograde_preprocessors = [
+        TrustedTests if step is Execute else step
+        for step in Autograde.class_traits()["autograde_preprocessors"].default()
+    ]
+    c.Autograde.sanitize_preprocessors = [
+        ForeignMetadata if step is DeduplicateIds else step
+        for step in Autograde.class_traits()["sanitize_preprocessors"].default()
+    ]
+
+
+class ForeignMetadata(DeduplicateIds):
+    """nbgrader's DeduplicateIds, made safe against metadata a student wrote. nbgrader stops
+    the whole autograde run (every later student ungraded) on a cell whose nbgrader metadata
+    is of another schema version or invalid, and DeduplicateIds itself leaves a duplicate
+    with empty metadata, which counts as such a cell. Here any nbgrader metadata that does
+    not validate, or that deduplication emptied, is removed: the cell becomes a plain cell
+    of the student's, and OverwriteCells restores the course's cells by their ids."""
+
+    def preprocess(self, nb, resources):
+        from nbgrader.nbgraderformat import MetadataValidator
+
+        validator = MetadataValidator()
+        for cell in nb.cells:
+            try:
+                validator.validate_cell(cell)
+            except Exception:  # noqa: BLE001 - any invalid metadata is the student's, not ours
+                cell.metadata.pop("nbgrader", None)
+        nb, resources = super().preprocess(nb, resources)
+        for cell in nb.cells:
+            if cell.metadata.get("nbgrader") == {}:
+                del cell.metadata["nbgrader"]
+        return nb, resources
+
+
+def is_test_cell(cell):
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.cell_type == "code" and meta.get("grade") and not meta.get("solution")
+
+
+def is_task_cell(cell):
+    """A test cell the trusted grader scores: its grade id names a task."""
+    return is_test_cell(cell) and cell.metadata.nbgrader["grade_id"].removeprefix("test_") in TASKS
+
+
+class TrustedTests(Execute):
+    """Scores the task test cells of a submission with the trusted, sandboxed grader; runs
+    nbgrader's own execution only when other test cells need it."""
+
+    seed = Unicode(
+        None, allow_none=True,
+        help="Seed of the hidden cases for every student (default: the course secret)",
+    ).tag(config=True)
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        key = (info["student"], info["assignment"], info["notebook"])
+        if any(is_test_cell(c) and not is_task_cell(c) for c in nb.cells):
+            nb, resources = super().preprocess(nb, resources)
+        decided = DECIDED.get(key)
+        if decided is None:
+            decided = self._judge(*key)
+        for cell in nb.cells:
+            if not is_task_cell(cell):
+                continue
+            score, report = decided.get(cell.metadata.nbgrader["grade_id"], (0.0, ""))
+            cell.outputs = [new_output("stream", name="stdout", text=report + "\n"),
+                            new_output("execute_result", data={"text/plain": repr(float(score))},
+                                       execution_count=None)]
+            cell.execution_count = None
+        return nb, resources
+
+    def _judge(self, student, assignment, notebook):
+        from nbgrader.coursedir import CourseDirectory
+
+        coursedir = CourseDirectory(config=self.config)
+        source = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
+        submitted = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
+        course_nb = nbformat.read(str(source / f"{notebook}.ipynb"), as_version=4)
+        path = submitted / f"{notebook}.ipynb"
+        seed = self.seed if self.seed is not None else course_secret(coursedir.root)
+        run = Run(seed, assignments=(assignment,), books={assignment: {notebook: course_nb}})
+        _, _, scores, reports = grade_notebook(
+            student, assignment, notebook, course_nb, path if path.exists() else None, run)
+        return {g: (scores.get(g, 0.0), reports.get(g, "")) for g in reports}

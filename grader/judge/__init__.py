@@ -1,0 +1,19 @@
+"""Judging a student's work, in a process that runs no student code.
+
+Owns the Run (what every student of a run is graded with), the hidden cases' seed, calling a
+notebook's functions in the student's sandbox and judging each answer, and the rows, feedback
+page and gradebook verdicts of each student (StudentResult).
+
+May import: grader.feedback (the page), grader.sandbox, grader.diagnosis, conv_lib.
+"""
+
+from .calls import judge_notebook
+from .result import StudentResult
+from .run import Run
+from .seeds import SECRET_FILE, course_secret, student_seed
+from .student import (failed_student, grade_notebook, grade_safely, grade_student, graded_cells,
+                      one_blas_thread)
+
+__all__ = ["SECRET_FILE", "Run", "StudentResult", "course_secret",
+           "failed_student", "grade_notebook", "grade_safely", "grade_student", "graded_cells",
+           "judge_notebook", "one_blas_thread", "student_seed"]

@@ -1,0 +1,17 @@
+"""Running a student's code where it can harm nothing: the sandbox.
+
+Owns the bubblewrap sandbox (isolation), its cgroup (cgroups), the worker that runs inside it
+(worker, with what it may import: worker_view), the framed messages between the two
+(protocol), and the trusted side that starts workers and calls their functions (sandbox).
+It knows nothing of grades, courses or nbgrader.
+
+May import: grader.diagnosis (the worker's input and traceback helpers), conv_lib.
+"""
+
+from .cgroups import notice as cgroup_notice
+from .isolation import UNSAFE_FLAG, UNSAFE_NOTE, SandboxUnavailable
+from .sandbox import GRADING, Limits, Session, StudentSandbox, verify
+from .worker import INPUT_CHANGED
+
+__all__ = ["GRADING", "INPUT_CHANGED", "UNSAFE_FLAG", "UNSAFE_NOTE", "Limits", "SandboxUnavailable",
+           "Session", "StudentSandbox", "cgroup_notice", "verify"]

@@ -1,0 +1,23 @@
+"""Scheduling a run: the whole class (autograde: collect, grade each student where the run
+says, commit each to the journal, write the outputs) or one upload (export). The only room the
+command line drives; it decides where each student is graded (here, a pool of processes, or a
+Dask cluster) and nothing about how.
+
+May import: grader.gradebook, grader.judge, grader.feedback, grader.collect, grader.sandbox.
+"""
+
+from ..collect import SubmissionError
+from ..gradebook import CourseError
+from ..judge import SECRET_FILE
+from ..sandbox import Limits, SandboxUnavailable, cgroup_notice
+from .class_run import ClassRun, autograde
+from .cluster import ClusterUnavailable
+from .export import UploadError, grade_upload
+from .journal import FILE as JOURNAL
+
+# What a run raises when it grades no one; each message says why and what to change.
+NOTHING_GRADED = (SubmissionError, SandboxUnavailable, CourseError, ClusterUnavailable,
+                  UploadError, PermissionError)
+
+__all__ = ["JOURNAL", "NOTHING_GRADED", "SECRET_FILE", "ClassRun", "ClusterUnavailable",
+           "Limits", "UploadError", "autograde", "cgroup_notice", "grade_upload"]

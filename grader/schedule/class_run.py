@@ -1,0 +1,137 @@
+"""Grade a whole class (a ClassRun): nbgrader bookkeeping plus trusted, sandboxed judging.
+
+For each student, one after another, in a pool of ``jobs`` processes (local.py) or on a Dask
+cluster (cluster.py):
+1. each notebook's solution cells run in a fresh worker process in the student's
+   sandbox, which calls the graded functions on public and hidden cases;
+2. the verdicts are decided next to it, where no student code runs, and nbgrader
+   autograde records them in the gradebook;
+3. the instructor's process commits the student to OUT/graded.sqlite (journal.py) the
+   moment the result arrives, so an interrupted run loses no finished student and
+   ``--resume`` grades only the rest;
+4. at the end grades.csv and a feedback page per notebook are written from the
+   journal, each file whole or not at all (a temporary file renamed into place).
+
+A submission whose folder or file name is not a usable student id is not graded, and
+nothing of it is read; everyone else is, and OUT/not_graded.txt says where it is, why,
+and how to fix it.
+"""
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..collect import collect_usable
+from ..feedback import write_outputs
+from ..gradebook import nbgrader_setup_once, recorder_for
+from ..judge import Run, course_secret
+from ..sandbox import Limits, verify
+from .journal import Journal, fingerprints
+from .local import grade_in_pool, grade_serially
+
+
+@dataclass(frozen=True)
+class ClassRun:
+    """Everything ``conv-grader autograde`` was told, in one place.
+
+    What is graded: ``submissions`` (nbgrader's layout, or a flat folder or zip of one
+    ``assignment``) against ``course`` (a gradebook.CourseDir), only ``assignment`` if given.
+    Where results go: ``out`` (grades.csv, feedback/, the journal), the gradebook ``db_url``
+    (default: the course's when grading its submitted/ folder, else OUT/gradebook.db), and
+    nbgrader's gradebook at all only with ``use_nbgrader``.
+    With what: the sandbox's ``limits`` and the hidden cases' ``seed`` (None: the course secret).
+    How: ``resume`` keeps the students an earlier run into OUT finished; ``jobs`` pool processes,
+    or the Dask scheduler at ``cluster``; a progress bar with ``progress``.
+    """
+
+    course: object
+    submissions: Path
+    out: Path
+    assignment: str = None
+    seed: object = None
+    limits: Limits = field(default_factory=Limits)
+    db_url: str = None
+    use_nbgrader: bool = True
+    resume: bool = False
+    jobs: int = 1
+    cluster: str = None
+    progress: bool = True
+
+
+def autograde(request):
+    """Grade every student of ``request`` (a ClassRun); returns (results, seed). The
+    submissions whose name is not a usable student id are listed in OUT/not_graded.txt
+    instead, a file that exists only while there are some.
+
+    Hidden cases come from ``request.seed``, by default the course secret (judge.seeds).
+    Each student is committed to OUT/graded.sqlite (journal.py) as soon as graded;
+    ``request.resume`` grades only those not committed with the same seed and submissions.
+    Raises sandbox.SandboxUnavailable before anything is graded when no sandbox can start
+    here, unless ``request.limits.unsafe_no_sandbox`` says to grade without one.
+    Ctrl-C (KeyboardInterrupt) lets the students in progress finish and be committed."""
+    course = request.course
+    out = Path(request.out)
+    seed = course_secret(course.root) if request.seed is None else request.seed
+    if request.cluster is None:
+        verify(request.limits)  # on a cluster, each worker verifies its own sandbox
+    with tempfile.TemporaryDirectory(prefix="autograde-") as scratch:
+        collection = collect_usable(request.submissions, course, request.assignment, scratch)
+        works = collection.works
+        out.mkdir(parents=True, exist_ok=True)  # after collect: OUT may sit inside SUBMISSIONS
+        graded = course.graded_assignments(works, request.assignment)
+        run = Run(seed, request.limits, tuple(graded), course.notebooks(graded))
+        marks = fingerprints(works, run)
+        journal = Journal(out, fresh=not request.resume)
+        try:
+            done = journal.finished(marks)
+            todo = [w for w in works if w.student not in done]
+
+            def commit(result):
+                if not result.broken:  # a breakdown is graded again by --resume
+                    journal.commit(result, marks[result.student])
+
+            with nbgrader_setup_once():
+                recorder = None
+                if request.use_nbgrader and todo:
+                    recorder = recorder_for(course, request.submissions, scratch, out,
+                                            request.db_url, graded)
+                fresh = _schedule(todo, run, recorder, request, commit, len(works))
+            # Everything written comes from the journal, so a resumed run writes what an
+            # uninterrupted one would; breakdowns were never committed and come from this run.
+            results = list(journal.finished(marks).values())
+            for result in results:
+                result.resumed = result.student in done
+            results += [r for r in fresh if r.broken]
+        finally:
+            journal.close()
+    results.sort(key=lambda r: r.student)
+    write_outputs(out, results, collection.unusable)
+    return results, seed
+
+
+def _schedule(works, run, recorder, request, commit, total):
+    """Grade ``works`` where ``request`` says, passing each result to ``commit`` as it
+    arrives; returns them all."""
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, initial=total - len(works), desc="grading", unit="student",
+               disable=not request.progress)
+    results = []
+
+    def finish(result):
+        commit(result)
+        results.append(result)
+        bar.update()
+
+    try:
+        if request.cluster is not None:
+            from .cluster import grade_on_cluster
+
+            grade_on_cluster(request.cluster, works, run, recorder, finish)
+        elif request.jobs <= 1 or len(works) <= 1:
+            grade_serially(works, run, recorder, finish)
+        else:
+            grade_in_pool(works, run, recorder, request.jobs, finish)
+    finally:
+        bar.close()
+    return results
