@@ -15,6 +15,7 @@ never becomes a path, and everyone else is still collected.
 """
 
 import hashlib
+import itertools
 import os
 import re
 import stat
@@ -24,11 +25,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-STUDENT_ID = re.compile(r"^[A-Za-z0-9_@+-][A-Za-z0-9_.@+-]{0,99}$")
+# Matched whole (fullmatch): `$` would also match before a final newline, and nbgrader strips
+# "vic\n" to "vic", a classmate.
+STUDENT_ID = re.compile(r"[A-Za-z0-9_@+-][A-Za-z0-9_.@+-]{0,99}")
 ID_RULE = "letters, digits and _ . @ + - only, not starting with a dot, at most 100 characters"
 RENAME_FOLDER = f"rename the folder to the student's id ({ID_RULE})"
 RENAME_FILE = f"rename the file to <the student's id>.ipynb ({ID_RULE})"
+# What the trusted side reads of a submission is bounded before anything parses it (nbgrader's
+# reading and copying has no deadline): a notebook's bytes, cells and JSON values, a
+# timestamp's bytes, and the files in a student's or an assignment's folder.
 MAX_NOTEBOOK_BYTES = 64 * 1024**2
+MAX_CELLS = 2000  # the course's notebooks have about 100
+MAX_JSON_VALUES = 2_000_000  # commas in a notebook's JSON: what parsing it may cost
+MAX_TIMESTAMP_BYTES = 256
+MAX_ENTRIES = 100  # files and folders in a student's folder, or in an assignment's (all levels)
+MAX_FOLDER_BYTES = 256 * 1024**2  # all files in a student's folder together
 
 
 class SubmissionError(ValueError):
@@ -42,6 +53,9 @@ class StudentWork:
     # Why a submitted file was not read: (assignment, notebook) -> reason; the key
     # (assignment, None) covers a whole assignment folder, (None, None) the student's.
     refused: dict = field(default_factory=dict)
+    # assignment -> why its submitted folder, as it is, must not be handed to nbgrader
+    # (something in it is out of bounds): the grades stand, the gradebook is not written.
+    kept_from_nbgrader: dict = field(default_factory=dict)
 
     def refusal(self, assignment, notebook):
         return (self.refused.get((assignment, notebook)) or self.refused.get((assignment, None))
@@ -78,9 +92,19 @@ def _kind(mode):
             else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
 
 
-def copy_regular(source, target):
-    """Copy ``source`` to ``target`` if it is a regular file (not a link, FIFO or
-    device) of at most MAX_NOTEBOOK_BYTES; otherwise return the reason it is not."""
+def notebook_problem(name, data):
+    """Why the bytes ``data`` of the notebook ``name`` are too much to parse, or None."""
+    if data.count(b'"cell_type"') > MAX_CELLS:
+        return f"{name} holds more than {MAX_CELLS} cells"
+    if data.count(b",") > MAX_JSON_VALUES:
+        return f"{name} holds more than {MAX_JSON_VALUES:,} JSON values"
+    return None
+
+
+def copy_regular(source, target, max_bytes=MAX_NOTEBOOK_BYTES, check=notebook_problem):
+    """Copy ``source`` to ``target`` if it is a regular file (not a link, FIFO or device)
+    of at most ``max_bytes`` that ``check(name, data)`` finds nothing wrong with; otherwise
+    return the reason it is not copied."""
     try:
         fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY)
     except OSError as error:
@@ -91,17 +115,50 @@ def copy_regular(source, target):
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             return f"{Path(source).name} is {_kind(info.st_mode)}, not a notebook file"
-        if info.st_size > MAX_NOTEBOOK_BYTES:
-            return f"{Path(source).name} is larger than {MAX_NOTEBOOK_BYTES >> 20} MiB"
-        data = handle.read(MAX_NOTEBOOK_BYTES + 1)[:MAX_NOTEBOOK_BYTES]
+        data = handle.read(max_bytes + 1) if info.st_size <= max_bytes else b""
+        if info.st_size > max_bytes or len(data) > max_bytes:
+            return f"{Path(source).name} is larger than {_size(max_bytes)}"
+    reason = check(Path(source).name, data) if check else None
+    if reason:
+        return reason
     Path(target).parent.mkdir(parents=True, exist_ok=True)
     Path(target).write_bytes(data)
     return None
 
 
+def _size(count):
+    return f"{count >> 20} MiB" if count >= 1 << 20 else f"{count} bytes"
+
+
+def folder_problem(folder):
+    """Why ``folder`` is too much to read, or None: more than MAX_ENTRIES files and folders at
+    all levels (links counted, never followed), or more than MAX_FOLDER_BYTES in its files.
+    Stops looking at the first limit passed."""
+    count = size = 0
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        count += len(dirs) + len(files)
+        if count > MAX_ENTRIES:
+            return (f"the folder {Path(folder).name} holds more than {MAX_ENTRIES} files and "
+                    f"folders")
+        for name in files:
+            try:
+                size += os.lstat(os.path.join(root, name)).st_size
+            except OSError:
+                continue
+        if size > MAX_FOLDER_BYTES:
+            return f"the files in the folder {Path(folder).name} are larger than {_size(MAX_FOLDER_BYTES)}"
+    return None
+
+
 def upload_copy(folder, target):
     """Every regular ``*.ipynb`` file under ``folder`` (links, FIFOs and devices refused, linked
-    folders never entered), copied under ``target``; returns (target, [why each was refused])."""
+    folders never entered), copied under ``target``; returns (target, [why each was refused]).
+    An upload of more than MAX_ENTRIES files and folders is not read at all."""
+    Path(target).mkdir(parents=True, exist_ok=True)
+    if folder_problem(folder):
+        return Path(target), [f"Your upload holds more than {MAX_ENTRIES} files and folders or "
+                              f"{_size(MAX_FOLDER_BYTES)}, so none was graded: upload only the "
+                              f"notebook this assignment asks for."]
     refused = []
     for index, (root, dirs, files) in enumerate(os.walk(folder, followlinks=False)):
         dirs[:] = sorted(d for d in dirs if d != ".ipynb_checkpoints")
@@ -109,7 +166,6 @@ def upload_copy(folder, target):
             reason = copy_regular(Path(root) / name, Path(target) / str(index) / name)
             if reason:
                 refused.append(f"{reason}, so it was not graded.")
-    Path(target).mkdir(parents=True, exist_ok=True)
     return Path(target), refused
 
 
@@ -122,7 +178,7 @@ def _real_dirs(folder):
 
 def unusable_id(name):
     """Why ``name`` cannot be a student id, or None when it can."""
-    if STUDENT_ID.match(name):
+    if STUDENT_ID.fullmatch(name):
         return None
     if not name:
         return "an empty name is not a usable student id"
@@ -165,7 +221,7 @@ def _sorted_ids(entries, fix):
 def _folder_name(student):
     """The scratch folder of ``student``: the id itself, or a digest of an id that is not a
     usable one (e.g. from Gradescope's metadata), which then never becomes a path."""
-    if STUDENT_ID.match(student):
+    if STUDENT_ID.fullmatch(student):
         return student
     return "id-" + hashlib.sha256(student.encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
@@ -272,19 +328,36 @@ def _student_folder(student, student_dir, assignment, scratch):
         work.refused[(None, None)] = (f"the folder {student_dir.name} is a symbolic link; "
                                       "only a real folder of your own notebooks is graded")
         return work
+    with os.scandir(student_dir) as entries:  # each assignment folder is bounded below
+        if next(itertools.islice(entries, MAX_ENTRIES, None), None) is not None:
+            work.refused[(None, None)] = (f"the folder {student_dir.name} holds more than "
+                                          f"{MAX_ENTRIES} entries; hand in only the assignments' "
+                                          f"folders")
+            return work
     assignment_dirs, assignment_links = _real_dirs(student_dir)
     for link in assignment_links:
         work.refused[(link.name, None)] = f"the folder {link.name} is a symbolic link"
     for assignment_dir in assignment_dirs:
-        if assignment and assignment_dir.name != assignment:
+        name = assignment_dir.name
+        if assignment and name != assignment:
+            continue
+        problem = folder_problem(assignment_dir)
+        if problem:
+            work.refused[(name, None)] = work.kept_from_nbgrader[name] = problem
             continue
         for notebook in sorted(assignment_dir.glob("*.ipynb")):
-            take_notebook(work, (assignment_dir.name, notebook.stem), notebook, scratch)
+            take_notebook(work, (name, notebook.stem), notebook, scratch)
+            if (name, notebook.stem) in work.refused:
+                work.kept_from_nbgrader[name] = work.refused[(name, notebook.stem)]
         # nbgrader's submission time travels with the copies (late penalties read it);
-        # a timestamp that is not a regular file is simply left behind.
+        # a timestamp that is not a small regular file is left behind, and the folder is
+        # then not handed to nbgrader as it is.
         if (assignment_dir / "timestamp.txt").exists():
-            copy_regular(assignment_dir / "timestamp.txt", Path(scratch) / "collected"
-                         / student / assignment_dir.name / "timestamp.txt")
+            problem = copy_regular(assignment_dir / "timestamp.txt", Path(scratch) / "collected"
+                                   / student / name / "timestamp.txt",
+                                   max_bytes=MAX_TIMESTAMP_BYTES, check=None)
+            if problem:
+                work.kept_from_nbgrader[name] = problem
     return work
 
 

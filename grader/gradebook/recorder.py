@@ -107,6 +107,11 @@ class Recorder:
             submitted = {nb: p for (a, nb), p in work.notebooks.items() if a == assignment}
             if not submitted:
                 continue
+            if assignment in work.kept_from_nbgrader:  # nbgrader would read it unbounded
+                result.warnings.append(
+                    f"{work.student}/{assignment}: not recorded in the gradebook (grades.csv has "
+                    f"it): {work.kept_from_nbgrader[assignment]}")
+                continue
             problem = self.record(work.student, assignment, submitted, result.decided[assignment])
             if problem:  # the grades stand; only the gradebook copy is missing
                 result.warnings.append(f"{work.student}/{assignment}: nbgrader could not record "

@@ -1,8 +1,14 @@
 """Call a notebook's functions in the student's sandbox, case by case, and judge each answer
-here, where no student code ran; for a failing task, run its probe ladder the same way."""
+here, where no student code ran; for a failing task, run its probe ladder the same way.
+
+Public cases and probes come first, task by task. The hidden cases come last, all tasks' in
+one fresh worker process after which nothing of the student's runs for this notebook: a
+function that remembers a hidden input has no later call (a probe, a later task's public
+case) whose unsealed feedback could show it."""
 
 from dataclasses import dataclass, field
 
+from ..diagnosis import inputs
 from ..diagnosis import judge as judging
 from ..diagnosis.judge import Verdict
 from ..diagnosis.ladders import LADDERS
@@ -24,9 +30,14 @@ class NotebookResult:
 
 def sealed(case):
     """Hidden cases are judged sealed: their feedback carries nothing the student's code
-    chose (messages, types, shapes, values) and nothing of the expected output, so
-    resubmitting cannot smuggle the hidden inputs out or the answers back in."""
+    chose (messages, exception types, shapes, values, which input it changed) and nothing of
+    the expected output, so resubmitting cannot smuggle the hidden inputs out or the
+    answers back in."""
     return case.label.startswith("hidden")
+
+
+SEALED_INPUT_CHANGED = (f"{inputs.CHANGED} (a hidden case does not say which: the public cases "
+                        "in your notebook's check do)")
 
 
 def _verdict(task, case, status, value, limits):
@@ -37,10 +48,9 @@ def _verdict(task, case, status, value, limits):
             why = "" if sealed(case) else f": {error}"
             return Verdict(case, False, [f"returned something the grader cannot read{why}"])
     if status == "error" and value.get("type") == INPUT_CHANGED:
-        changed = value.get("changed") or [[0]]
-        if sealed(case):  # which argument, by the task's own names; no key the worker chose
-            changed = [[path[0]] for path in changed]
-        return Verdict(case, False, [judging.input_changed(task, changed)])
+        if sealed(case):  # which argument it changed is the student's code's choice
+            return Verdict(case, False, [SEALED_INPUT_CHANGED])
+        return Verdict(case, False, [judging.input_changed(task, value.get("changed") or [[0]])])
     if status == "error":
         return judging.judge_error(case, value.get("type", "Error"), value.get("message", ""),
                                    value.get("where", ""), sealed(case))
@@ -85,27 +95,44 @@ def diagnose_task(session, task, verdicts):
         return []
 
 
-def grade_task(session, task, seed):
-    spec = TASKS[task]
-    all_cases = spec.make_cases(hidden=False) + spec.make_cases(hidden=True, seed=seed)
-    verdicts, stop_reason, deaths = [], None, 0
-    for case in all_cases:
-        if stop_reason:
-            verdicts.append(Verdict(case, False, [stop_reason]))
-            continue
-        status, value = _call(session, task, case)
-        verdicts.append(_verdict(task, case, status, value, session.limits))
-        if status == "timeout":
-            stop_reason = "not run: an earlier case of this task timed out"
-        elif status == "died":
-            deaths += 1
-            if deaths >= MAX_DEATHS:
-                stop_reason = "not run: earlier cases of this task crashed the grading process"
-    return verdicts
+@dataclass
+class _TaskCalls:
+    """One task's cases run so far, across the public and the hidden phase."""
+
+    task: str
+    verdicts: list = field(default_factory=list)
+    stop_reason: str = None
+    deaths: int = 0
+
+    def run(self, session, cases):
+        for case in cases:
+            if self.stop_reason:
+                self.verdicts.append(Verdict(case, False, [self.stop_reason]))
+                continue
+            status, value = _call(session, self.task, case)
+            self.verdicts.append(_verdict(self.task, case, status, value, session.limits))
+            if status == "timeout":
+                self.stop_reason = "not run: an earlier case of this task timed out"
+            elif status == "died":
+                self.deaths += 1
+                if self.deaths >= MAX_DEATHS:
+                    self.stop_reason = "not run: earlier cases of this task crashed the grading process"
+
+    @property
+    def unfinished(self):
+        return any(p.startswith(("did not finish", "not run:", "your code ended"))
+                   for v in self.verdicts for p in v.problems)
+
+    @property
+    def not_implemented(self):
+        return bool(self.verdicts) and all(v.problems == [judging.NOT_IMPLEMENTED]
+                                           for v in self.verdicts)
 
 
 def judge_notebook(prelude, cells, tasks, seed, limits=None, deadline=None, host=None):
-    """Run ``tasks`` against the student's ``cells``; returns a NotebookResult.
+    """Run ``tasks`` against the student's ``cells``: every task's public cases (and, for a
+    failing one, its probe ladder), then every task's hidden cases drawn from ``seed`` in a
+    fresh worker, last. Returns a NotebookResult.
 
     Everything ends by ``deadline`` (a time.monotonic() value, say the student's),
     and by limits.notebook_seconds from now. ``host``: the student's StudentSandbox,
@@ -117,13 +144,20 @@ def judge_notebook(prelude, cells, tasks, seed, limits=None, deadline=None, host
     result = NotebookResult()
     if limits.unsafe_no_sandbox:
         result.notes.append(UNSAFE_NOTE)
+    calls = {task: _TaskCalls(task) for task in tasks}
     try:
         for task in tasks:
-            result.verdicts[task] = grade_task(session, task, seed)
-            unfinished = any(p.startswith(("did not finish", "not run:", "your code ended"))
-                             for v in result.verdicts[task] for p in v.problems)
-            if not unfinished:  # a ladder's probes would only time out again
-                result.findings[task] = diagnose_task(session, task, result.verdicts[task])
+            calls[task].run(session, TASKS[task].make_cases(hidden=False))
+            if not calls[task].unfinished:  # a ladder's probes would only time out again
+                result.findings[task] = diagnose_task(session, task, calls[task].verdicts)
+        session.seal()
+        for task in tasks:
+            hidden = TASKS[task].make_cases(hidden=True, seed=seed)
+            if calls[task].not_implemented:  # nothing to learn there, and nothing to send
+                calls[task].verdicts += [Verdict(c, False, [judging.NOT_IMPLEMENTED]) for c in hidden]
+            else:
+                calls[task].run(session, hidden)
+            result.verdicts[task] = calls[task].verdicts
     finally:
         session.close()
     for cell, error in session.cell_errors.items():

@@ -388,6 +388,7 @@ class Session:
     deadline: float = None
     expired: bool = False  # the deadline passed: nothing more is run
     given_up: bool = False  # the notebook's code cannot be loaded: nothing more is tried
+    sealed: bool = False  # seal() was called: workers from now on add no notes
     # The student's sandbox (kept warm for their next notebook); without one, the
     # session makes its own and closes it with itself.
     host: StudentSandbox = None
@@ -417,7 +418,8 @@ class Session:
             status, cell, errors = ("died", None, {}) if self.worker is None else \
                 self.worker.load({i for i, _ in self.cells}, self.deadline)
             if status == "ready":
-                self.cell_errors.update(errors)
+                if not self.sealed:
+                    self.cell_errors.update(errors)
                 return True
             self._discard()
             if time.monotonic() >= self.deadline:
@@ -425,15 +427,28 @@ class Session:
                 return False
             if cell not in {i for i, _ in self.cells}:  # None, or a cell id the worker made up
                 self.given_up = True
-                self.notes.append("the grading process could not start" if cell is None else
-                                  f"the notebook's code did not finish loading within "
-                                  f"{self.limits.load_seconds:g} s")
+                self._note("the grading process could not start" if cell is None else
+                           f"the notebook's code did not finish loading within "
+                           f"{self.limits.load_seconds:g} s")
                 return False
             why = ("did not finish within "
                    f"{self.limits.load_seconds:g} s" if status == "timeout" else "ended the grading process")
-            self.notes.append(f"cell {cell} {why}; it was skipped")
+            self._note(f"cell {cell} {why}; it was skipped")
             self.cells = [(i, s) for i, s in self.cells if i != cell]
         return False
+
+    def _note(self, text):
+        if not self.sealed:
+            self.notes.append(text)
+
+    def seal(self):
+        """From here on, calls run in a fresh worker (the sealed phase: hidden inputs), and
+        what its loading does is not noted: nothing a worker that saw hidden inputs could
+        have arranged reaches the feedback."""
+        if self.worker is not None:
+            self.host.release(self.worker, self.deadline)
+            self.worker = None
+        self.sealed = True
 
     def call(self, function, args, model_arg=False):
         """("ok", value), ("error", dict), ("timeout", None), ("died", None), or
