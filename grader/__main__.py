@@ -23,11 +23,14 @@ from pathlib import Path
 from .gradebook import EXAMPLES, REPO, CourseError, environment_path
 
 NOT_ALL_GRADED = 3  # autograde's exit status: graded, but not the submissions in not_graded.txt
+NOT_ALL_JUDGED = 4  # graded, but the grader could not judge the students listed at the end
 AUTOGRADE_EXIT = """exit status: 0 every submission was processed (broken notebooks get error rows);
   2 nothing was graded (the message says why); 3 everyone was graded except the
   submissions listed at the end and in OUT/not_graded.txt (a folder or file name that is
-  not a usable student id): rename them and run again with --resume; 130 interrupted
-  (run again with --resume)"""
+  not a usable student id): rename them and run again with --resume; 4 everyone was graded
+  except the students listed at the end, whom the grader itself could not judge (their
+  judging crashed the grading process, or a bug of ours): their rows say "error", and
+  --resume tries them again; 130 interrupted (run again with --resume)"""
 
 
 def class_run(args, course):
@@ -73,8 +76,14 @@ def _autograde(args):
     print(f"grades: {Path(args.out) / 'grades.csv'}\nfeedback: {Path(args.out) / 'feedback'}/")
     if some_not:
         print(f"\n{not_graded.read_text(encoding='utf-8')}(this list: {not_graded})")
-        return NOT_ALL_GRADED
-    return 0
+    unjudged = [r for r in results if r.broken]
+    if unjudged:
+        print(f"\nNOT JUDGED: {len(unjudged)} student{'s' if len(unjudged) > 1 else ''}, whose "
+              f"rows say \"error\" (nobody else's grade was touched):")
+        for result in unjudged:
+            print("\n".join(f"  {warning}" for warning in result.warnings))
+        print("Run the same command with --resume to try them again.")
+    return NOT_ALL_GRADED if some_not else NOT_ALL_JUDGED if unjudged else 0
 
 
 def _export(args):

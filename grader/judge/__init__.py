@@ -11,9 +11,9 @@ from .calls import judge_notebook
 from .result import StudentResult
 from .run import Run
 from .seeds import SECRET_FILE, course_secret, student_seed
-from .student import (failed_student, grade_notebook, grade_safely, grade_student, graded_cells,
+from .student import (UNJUDGEABLE, failed_student, grade_notebook, grade_safely, grade_student, graded_cells,
                       one_blas_thread)
 
-__all__ = ["SECRET_FILE", "Run", "StudentResult", "course_secret",
+__all__ = ["SECRET_FILE", "UNJUDGEABLE", "Run", "StudentResult", "course_secret",
            "failed_student", "grade_notebook", "grade_safely", "grade_student", "graded_cells",
            "judge_notebook", "one_blas_thread", "student_seed"]

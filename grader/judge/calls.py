@@ -6,6 +6,7 @@ one fresh worker process after which nothing of the student's runs for this note
 function that remembers a hidden input has no later call (a probe, a later task's public
 case) whose unsealed feedback could show it."""
 
+import time
 from dataclasses import dataclass, field
 
 from ..diagnosis import inputs
@@ -17,8 +18,10 @@ from ..diagnosis.pointers import ladder_wanted
 from ..diagnosis.probes import diagnose
 from ..diagnosis.tasks import TASKS
 from ..sandbox import INPUT_CHANGED, UNSAFE_NOTE, Limits, Session
+from .answers import too_heavy
 
 MAX_DEATHS = 2  # after this many crashes in one task, its remaining cases are not run
+JUDGING_TIME_OUT = "not run: the grader's own time for judging this student ran out"
 
 
 @dataclass
@@ -59,15 +62,22 @@ def _verdict(task, case, status, value, limits):
                                      "(an endless loop, a sleep, or very slow code?)"])
     if status == "expired":
         return Verdict(case, False, ["not run: the grading time for this notebook ran out"])
+    if status == "refused":
+        return Verdict(case, False, [value])
     return Verdict(case, False, ["your code ended the grading process (os._exit, a crash, or "
                                  "more memory than the limit allows)"])
 
 
 def _call(session, task, case):
+    """(status, value) of one call in the sandbox; an answer heavier than any honest one
+    comes back as ("refused", why), before any trusted code reads it."""
     args = judging.call_args(task, case)
     if task == "convnet_loss":  # the model crosses as a dict; the worker rebuilds it
         args = (case.inputs["model"],) + args[1:]
-    return session.call(TASKS[task].function, args, model_arg=task == "convnet_loss")
+    status, value = session.call(TASKS[task].function, args, model_arg=task == "convnet_loss")
+    if status == "ok" and (why := too_heavy(value)):
+        return "refused", why
+    return status, value
 
 
 class _Unfinished(Exception):
@@ -104,8 +114,10 @@ class _TaskCalls:
     stop_reason: str = None
     deaths: int = 0
 
-    def run(self, session, cases):
+    def run(self, session, cases, cpu_deadline):
         for case in cases:
+            if time.thread_time() > cpu_deadline:
+                self.stop_reason = self.stop_reason or JUDGING_TIME_OUT
             if self.stop_reason:
                 self.verdicts.append(Verdict(case, False, [self.stop_reason]))
                 continue
@@ -129,15 +141,19 @@ class _TaskCalls:
                                            for v in self.verdicts)
 
 
-def judge_notebook(prelude, cells, tasks, seed, limits=None, deadline=None, host=None):
+def judge_notebook(prelude, cells, tasks, seed, limits=None, deadline=None, host=None,
+                   cpu_deadline=None):
     """Run ``tasks`` against the student's ``cells``: every task's public cases (and, for a
     failing one, its probe ladder), then every task's hidden cases drawn from ``seed`` in a
     fresh worker, last. Returns a NotebookResult.
 
     Everything ends by ``deadline`` (a time.monotonic() value, say the student's),
-    and by limits.notebook_seconds from now. ``host``: the student's StudentSandbox,
-    kept for their next notebook (by default one of its own)."""
+    and by limits.notebook_seconds from now; the judging here, by ``cpu_deadline`` (a
+    time.thread_time() value; by default limits.judge_cpu_seconds from now). ``host``: the
+    student's StudentSandbox, kept for their next notebook (by default one of its own)."""
     limits = limits or Limits()
+    if cpu_deadline is None:
+        cpu_deadline = time.thread_time() + limits.judge_cpu_seconds
     blocked = sorted({m for t in tasks for m in TASKS[t].blocked})
     session = Session(prelude, [(i, strip_magics(s)) for i, s in cells], blocked, limits,
                       deadline=deadline, host=host)
@@ -147,8 +163,9 @@ def judge_notebook(prelude, cells, tasks, seed, limits=None, deadline=None, host
     calls = {task: _TaskCalls(task) for task in tasks}
     try:
         for task in tasks:
-            calls[task].run(session, TASKS[task].make_cases(hidden=False))
-            if not calls[task].unfinished:  # a ladder's probes would only time out again
+            calls[task].run(session, TASKS[task].make_cases(hidden=False), cpu_deadline)
+            # A ladder after a time-out would only time out again; none once judging time is up.
+            if not calls[task].unfinished and time.thread_time() < cpu_deadline:
                 result.findings[task] = diagnose_task(session, task, calls[task].verdicts)
         session.seal()
         for task in tasks:
@@ -156,7 +173,7 @@ def judge_notebook(prelude, cells, tasks, seed, limits=None, deadline=None, host
             if calls[task].not_implemented:  # nothing to learn there, and nothing to send
                 calls[task].verdicts += [Verdict(c, False, [judging.NOT_IMPLEMENTED]) for c in hidden]
             else:
-                calls[task].run(session, hidden)
+                calls[task].run(session, hidden, cpu_deadline)
             result.verdicts[task] = calls[task].verdicts
     finally:
         session.close()

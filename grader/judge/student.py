@@ -25,7 +25,7 @@ def graded_cells(notebook):
 
 
 def grade_notebook(student, assignment, name, course_nb, path, run, deadline=None,
-                   refused=None, host=None):
+                   refused=None, host=None, cpu_deadline=None):
     """Rows and a feedback page for one submitted (or missing, or ``refused``) notebook,
     with the scores and reports nbgrader records; ``host``: the student's StudentSandbox."""
     cells = graded_cells(course_nb)
@@ -56,7 +56,7 @@ def grade_notebook(student, assignment, name, course_nb, path, run, deadline=Non
     cells = notebook_code.student_cells(submission, course_nb)
     result = judge_notebook(notebook_code.prelude(course_nb), cells, tasks,
                             run.student_seed(student, assignment), run.limits,
-                            deadline=deadline, host=host)
+                            deadline=deadline, host=host, cpu_deadline=cpu_deadline)
     notes = notebook_code.notes_on_cells(submission, course_nb, cells) + result.notes
     points = dict(tests)
     entries, scores, reports = [], {}, {}
@@ -80,6 +80,7 @@ def grade_student(work, run, record=None):
     is called as each assignment is done (the gradebook's recorder)."""
     start = time.perf_counter()
     deadline = time.monotonic() + run.limits.student_seconds
+    cpu_deadline = time.thread_time() + run.limits.judge_cpu_seconds  # this thread's judging
     result = StudentResult(work.student, unsandboxed=run.limits.unsafe_no_sandbox)
     label = GRADING.set(work.student)
     host = StudentSandbox(run.limits)
@@ -90,6 +91,7 @@ def grade_student(work, run, record=None):
                 rows, page_html, scores, reports = grade_notebook(
                     work.student, assignment, name, course_nb, work.notebooks.get((assignment, name)),
                     run, deadline, refused=work.refusal(assignment, name), host=host,
+                    cpu_deadline=cpu_deadline,
                 )
                 result.rows += rows
                 result.pages[(assignment, name)] = page_html
@@ -105,11 +107,18 @@ def grade_student(work, run, record=None):
     return result
 
 
-def failed_student(work, run, error):
-    """Rows with status "error" and a feedback page that says why, for a student
-    whose grading broke down outside the sandbox (a bug of ours, never theirs)."""
+UNJUDGEABLE = ("the grader could not judge this submission: judging it ended the grading "
+               "process more than once, as a crash or running out of memory does. Your "
+               "instructor is told.")
+
+
+def failed_student(work, run, why):
+    """Rows with status "error" and a feedback page that says why, for a student whose
+    grading broke down outside the sandbox: ``why`` is an exception (a bug of ours, never
+    theirs) or a sentence (say, their judging ended the grading process)."""
     result = StudentResult(work.student, unsandboxed=run.limits.unsafe_no_sandbox, broken=True)
-    message = f"Could not be graded: {type(error).__name__}: {error}"
+    reason = f"{type(why).__name__}: {why}" if isinstance(why, BaseException) else why
+    message = f"Could not be graded: {reason}"
     for assignment in run.assignments:
         for name, course_nb in run.books[assignment].items():
             cells = graded_cells(course_nb)

@@ -46,6 +46,7 @@ class Limits:
     memory_bytes: int = MEMORY_LIMIT
     notebook_seconds: float = 150.0  # everything for one notebook, restarts included
     student_seconds: float = 450.0  # everything for one student
+    judge_cpu_seconds: float = 120.0  # the grader's own CPU time judging one student (its thread)
     processes: int = 32  # processes and threads inside one sandbox
     sandbox_memory_bytes: int = SANDBOX_MEMORY  # its cgroup's cap (cgroups.py), where there is one
     file_bytes: int = 16 * 1024**2  # largest file the worker may write

@@ -27,7 +27,7 @@ from ..gradebook import nbgrader_setup_once, recorder_for
 from ..judge import Run, course_secret
 from ..sandbox import Limits, verify
 from .journal import Journal, fingerprints
-from .local import grade_in_pool, grade_serially
+from .local import grade_here, grade_in_pool
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,8 @@ class ClassRun:
     nbgrader's gradebook at all only with ``use_nbgrader``.
     With what: the sandbox's ``limits`` and the hidden cases' ``seed`` (None: the course secret).
     How: ``resume`` keeps the students an earlier run into OUT finished; ``jobs`` pool processes,
-    or the Dask scheduler at ``cluster``; a progress bar with ``progress``.
+    or the Dask scheduler at ``cluster``; a progress bar with ``progress``. ``in_process``
+    grades here instead, where a crash in the judging ends the run (for profiling only).
     """
 
     course: object
@@ -56,6 +57,7 @@ class ClassRun:
     jobs: int = 1
     cluster: str = None
     progress: bool = True
+    in_process: bool = False  # grade in this process, without crash containment (profiling)
 
 
 def autograde(request):
@@ -128,10 +130,10 @@ def _schedule(works, run, recorder, request, commit, total):
             from .cluster import grade_on_cluster
 
             grade_on_cluster(request.cluster, works, run, recorder, finish)
-        elif request.jobs <= 1 or len(works) <= 1:
-            grade_serially(works, run, recorder, finish)
-        else:
-            grade_in_pool(works, run, recorder, request.jobs, finish)
+        elif request.in_process:
+            grade_here(works, run, recorder, finish)
+        else:  # even one job: a crash in the judging then ends a pool process, not the run
+            grade_in_pool(works, run, recorder, max(1, min(request.jobs, len(works))), finish)
     finally:
         bar.close()
     return results

@@ -19,7 +19,7 @@ import uuid
 from pathlib import Path
 
 from ..collect import StudentWork
-from ..judge import failed_student, grade_safely, one_blas_thread
+from ..judge import UNJUDGEABLE, failed_student, grade_safely, one_blas_thread
 from ..sandbox import verify
 
 RETRIES = 2  # a student whose task raised (not one whose worker died: Dask reschedules those)
@@ -87,7 +87,9 @@ def grade_on_cluster(address, works, run, recorder, finish):
                 try:
                     result = future.result()
                 except Exception as error:  # noqa: BLE001 - e.g. no sandbox on that worker
-                    result = failed_student(work, run, error)
+                    # KilledWorker: every worker that tried this student died (Dask retried it)
+                    result = failed_student(work, run, UNJUDGEABLE if type(error).__name__ ==
+                                            "KilledWorker" else error)
                 if recorder is not None and not result.broken:
                     recorder.record_student(work, result)
                 finish(result)
