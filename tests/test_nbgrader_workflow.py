@@ -204,10 +204,26 @@ def test_formgrader_lists_the_trusted_scores(workflow):
     assert by_student["cheat"]["code_score"] == 0 and by_student["cheat"]["autograded"]
 
 
-def test_an_instructors_own_test_cells_still_run_the_usual_way(tmp_path):
-    """A course notebook may mix task cells with test cells of the instructor's own: nbgrader
-    executes the notebook for those, and the task cell's score still comes from the judge."""
+def test_an_instructors_own_test_cells_run_in_the_sandbox_never_in_a_kernel(tmp_path, monkeypatch):
+    """A course notebook may mix task cells with test cells of the instructor's own and a
+    manually graded code cell: the own tests run in the student's sandbox after the cells
+    above them and are scored by nbgrader's rules (partial credit, errors zero the cell);
+    nbgrader's Execute is never called and no kernel starts, so a test cell that writes
+    outside or reads the course secret fails there and leaves nothing behind."""
+    import jupyter_client.manager
     from nbformat.v4 import new_code_cell, new_notebook
+    from nbgrader.api import Gradebook
+    from nbgrader.preprocessors import Execute
+
+    from grader.gradebook.nbgrader_judge import TrustedTests
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a kernel was asked for")
+
+    assert not issubclass(TrustedTests, Execute)  # nothing to fall back to
+    monkeypatch.setattr(Execute, "preprocess", refuse)
+    monkeypatch.setattr(jupyter_client.manager.KernelManager, "start_kernel", refuse)
+    monkeypatch.setattr(jupyter_client.manager.AsyncKernelManager, "start_kernel", refuse)
 
     def graded(source, grade_id, points=None, solution=False):
         meta = {"grade": points is not None, "grade_id": grade_id, "locked": not solution,
@@ -216,15 +232,22 @@ def test_an_instructors_own_test_cells_still_run_the_usual_way(tmp_path):
             meta["points"] = points
         return new_code_cell(source, metadata={"nbgrader": meta})
 
+    marker, secret = tmp_path / "escaped.txt", tmp_path / ".grader_secret"
     solution = build.solution_sources(ASSIGNMENT)["conv_forward_naive"]
     shape_test = ("out, _ = conv_forward_naive(np.ones((1, 1, 3, 3)), np.ones((1, 1, 2, 2)), "
                   "np.zeros(1), {'stride': 1, 'pad': 0})\nassert out.shape == (1, 1, 2, 2)")
+    escape_test = f"open({str(marker)!r}, 'w').write('out')\n1"
     source = new_notebook(cells=[
         new_code_cell("import numpy as np\nfrom grader.checks import grade"),
         graded(f"### BEGIN SOLUTION\n{solution}\n### END SOLUTION", "conv_forward_naive",
                solution=True),
         graded('grade("conv_forward", conv_forward_naive, points=10)', TEST, points=10),
-        graded(shape_test, "test_output_shape", points=2)])
+        graded(shape_test, "test_output_shape", points=2),
+        graded("out.mean() / 2", "test_partial", points=3),
+        graded(escape_test, "test_escape", points=1),
+        graded(f"print(open({str(secret)!r}).read())", "test_secret", points=1),
+        graded(f"### BEGIN SOLUTION\nopen({str(marker)!r}, 'w').write('manual')\n"
+               "### END SOLUTION", "manual_code", points=4, solution=True)])
     (tmp_path / "source" / "a1").mkdir(parents=True)
     nbformat.write(source, str(tmp_path / "source" / "a1" / "tiny.ipynb"))
     db_url = f"sqlite:///{tmp_path / 'gradebook.db'}"
@@ -232,18 +255,40 @@ def test_an_instructors_own_test_cells_still_run_the_usual_way(tmp_path):
     assert api.generate_assignment("a1")["success"]
     release = nbformat.read(str(tmp_path / "release" / "a1" / "tiny.ipynb"), as_version=4)
     for student, code in (("honest", solution), ("cheat", CHEAT + "def conv_forward_naive(*a):\n"
-                                                 "    return np.zeros((1, 1, 2, 2)), None")):
+                                                 "    return np.ones((1, 1, 2, 2)) / 2, None")):
         for cell in release.cells:
             if cell.metadata.get("nbgrader", {}).get("grade_id") == "conv_forward_naive":
                 cell.source = code
+            if cell.metadata.get("nbgrader", {}).get("grade_id") == "manual_code":
+                cell.source = f"open({str(marker)!r}, 'w').write('manual')"
         target = tmp_path / "submitted" / student / "a1" / "tiny.ipynb"
         target.parent.mkdir(parents=True)
         nbformat.write(release, str(target))
         assert api.autograde("a1", student)["success"]
-    from nbgrader.api import Gradebook
+    assert not marker.exists()  # neither the own test nor the manually graded cell ran outside
+    assert secret.exists()  # made by the trusted judge, out of the test cell's reach
 
+    own = ("test_output_shape", "test_partial", "test_escape", "test_secret")
     with Gradebook(db_url, "mixed") as gradebook:
         scores = {(s, g): gradebook.find_grade(g, "tiny", "a1", s).score
-                  for s in ("honest", "cheat") for g in (TEST, "test_output_shape")}
+                  for s in ("honest", "cheat") for g in (TEST, *own)}
+        manual = [gradebook.find_grade("manual_code", "tiny", "a1", s) for s in ("honest", "cheat")]
+        assert all(g.auto_score is None and g.needs_manual_grade for g in manual)
+    # out: a conv of ones, every entry 4 (honest), or 0.5 (cheat); the partial test: out.mean() / 2
     assert scores == {("honest", TEST): 10, ("honest", "test_output_shape"): 2,
-                      ("cheat", TEST): 0, ("cheat", "test_output_shape"): 2}
+                      ("honest", "test_partial"): 2, ("honest", "test_escape"): 0,
+                      ("honest", "test_secret"): 0,
+                      ("cheat", TEST): 0, ("cheat", "test_output_shape"): 2,
+                      ("cheat", "test_partial"): 0.25, ("cheat", "test_escape"): 0,
+                      ("cheat", "test_secret"): 0}
+    autograded = nbformat.read(str(tmp_path / "autograded" / "honest" / "a1" / "tiny.ipynb"),
+                               as_version=4)
+    by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in autograded.cells}
+    escape = "".join(o.get("text", "") for o in by_id["test_escape"].outputs)
+    assert "run in the grading sandbox" in escape
+    assert "It raised FileNotFoundError" in escape and "Score: 0 / 1" in escape, escape
+    secret_run = "".join(o.get("text", "") for o in by_id["test_secret"].outputs)
+    assert "It raised FileNotFoundError" in secret_run, secret_run
+    assert secret.read_text().strip() not in json.dumps(autograded)
+    assert "Score: 2 / 3" in "".join(o.get("text", "") for o in by_id["test_partial"].outputs)
+    assert by_id["manual_code"].outputs == []  # graded by hand: never run

@@ -40,20 +40,41 @@ def prelude(course_notebook):
     return statements
 
 
-def student_cells(submission, course_notebook):
+def own_tests(course_notebook):
+    """[(grade_id, source, points)] of the course's test cells that name no task (a test of
+    the instructor's own, graded the nbgrader way), in notebook order. Manually graded
+    cells (grade and solution both set) are graded by hand and are not among them."""
+    from .tasks import TASKS
+
+    return [(meta["grade_id"], cell.source, float(meta.get("points", 0)))
+            for cell in course_notebook.cells
+            if cell.cell_type == "code" and (meta := _nbgrader(cell)).get("grade")
+            and not meta.get("solution") and meta["grade_id"].removeprefix("test_") not in TASKS]
+
+
+def student_cells(submission, course_notebook, tests=None):
     """[(cell id, source)] of the solution cells and the student-added code cells,
-    in notebook order."""
+    in notebook order. ``tests`` ({grade_id: source}, the course's): those test cells
+    too, with the course's source, where the submission has them (at the end where
+    it does not)."""
     course_sources = {cell.source.strip() for cell in course_notebook.cells}
-    cells = []
+    tests = tests or {}
+    cells, placed = [], set()
     for index, cell in enumerate(submission.cells):
         if cell.cell_type != "code":
             continue
         meta = _nbgrader(cell)
         if meta.get("solution") and not meta.get("grade"):
-            cells.append((meta.get("grade_id") or f"#{index + 1}", cell.source))
+            grade_id = meta.get("grade_id")
+            cells.append((grade_id if grade_id and grade_id not in tests else f"#{index + 1}",
+                          cell.source))
+        elif meta.get("grade") and not meta.get("solution") and meta.get("grade_id") in tests \
+                and meta["grade_id"] not in placed:
+            placed.add(meta["grade_id"])
+            cells.append((meta["grade_id"], tests[meta["grade_id"]]))
         elif not meta and cell.source.strip() and cell.source.strip() not in course_sources:
             cells.append((f"#{index + 1} (added by you)", cell.source))
-    return cells
+    return cells + [(g, source) for g, source in tests.items() if g not in placed]
 
 
 def read(path):

@@ -25,7 +25,17 @@ def _escape(text):
     return html.escape(str(text))
 
 
+def _own_test_section(entry):
+    """An instructor's own test cell: what it did when run after the student's code."""
+    full = entry["score"] >= entry["max_score"]
+    return (f"<h2>{_escape(entry['function'])} <span class='score {'ok' if full else 'bad'}'>"
+            f"{entry['score']:g} / {entry['max_score']:g} points</span></h2>"
+            f"<pre>{_escape(entry['report'])}</pre>")
+
+
 def _task_section(entry):
+    if "report" in entry:
+        return _own_test_section(entry)
     verdicts = entry["verdicts"]
     passed = sum(v.passed for v in verdicts)
     score_class = "ok" if passed == len(verdicts) else "bad"
@@ -68,7 +78,8 @@ def page(student, assignment, notebook, entries, manual, notes, error=None):
     """One notebook's feedback as a standalone HTML page.
 
     entries: [{"function", "score", "max_score", "verdicts", "findings"}] for the test cells
-    (findings: the probe ladder's, optional);
+    (findings: the probe ladder's, optional), or {"function", "score", "max_score", "report"}
+    for an instructor's own test cell;
     manual: [(grade_id, points)] written answers; notes: sentences about the run.
     """
     earned = sum(e["score"] for e in entries)

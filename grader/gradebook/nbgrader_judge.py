@@ -9,9 +9,10 @@ and ``nbgrader autograde`` (also from formgrader) then runs ``TrustedTests`` whe
 ``Execute``. Each test cell named for a task (``test_<task>``) gets the trusted grader's
 report (stdout) and score (the cell's result), which nbgrader's ``SaveAutoGrades`` reads as
 partial credit, so the gradebook, formgrader, manual grading, feedback and export all see the
-trusted scores. No cell runs in the student's kernel, unless the notebook also holds test
-cells of the instructor's own: then nbgrader executes it as usual first, for those cells, and
-the task cells' results are replaced. ``conv-grader autograde`` records through the same path.
+trusted scores. No cell of a submission runs in a kernel: test cells of the instructor's own
+(a grade id that names no task) run in the student's sandbox, after the cells above them, and
+are scored by nbgrader's rules (judge/own_tests.py); manually graded cells need no run.
+``conv-grader autograde`` records through the same path.
 """
 
 from pathlib import Path
@@ -20,7 +21,7 @@ import nbformat
 from nbformat.v4 import new_output
 from traitlets import Unicode
 
-from nbgrader.preprocessors import DeduplicateIds, Execute
+from nbgrader.preprocessors import DeduplicateIds, Execute, NbGraderPreprocessor
 
 from ..diagnosis.tasks import TASKS
 from ..judge import Run, course_secret, grade_notebook
@@ -79,9 +80,10 @@ def is_task_cell(cell):
     return is_test_cell(cell) and cell.metadata.nbgrader["grade_id"].removeprefix("test_") in TASKS
 
 
-class TrustedTests(Execute):
-    """Scores the task test cells of a submission with the trusted, sandboxed grader; runs
-    nbgrader's own execution only when other test cells need it."""
+class TrustedTests(NbGraderPreprocessor):
+    """Scores the test cells of a submission: task cells with the trusted, sandboxed judge,
+    the instructor's own test cells by running them in the student's sandbox. Never starts
+    a kernel (it is no Execute: nothing of nbgrader's execution is left to fall back to)."""
 
     seed = Unicode(
         None, allow_none=True,
@@ -91,15 +93,14 @@ class TrustedTests(Execute):
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
         key = (info["student"], info["assignment"], info["notebook"])
-        if any(is_test_cell(c) and not is_task_cell(c) for c in nb.cells):
-            nb, resources = super().preprocess(nb, resources)
         decided = DECIDED.get(key)
         if decided is None:
             decided = self._judge(*key)
         for cell in nb.cells:
-            if not is_task_cell(cell):
+            if not is_test_cell(cell):
                 continue
-            score, report = decided.get(cell.metadata.nbgrader["grade_id"], (0.0, ""))
+            score, report = decided.get(cell.metadata.nbgrader["grade_id"],
+                                        (0.0, "Not run: this test cell is not in the course's notebook."))
             cell.outputs = [new_output("stream", name="stdout", text=report + "\n"),
                             new_output("execute_result", data={"text/plain": repr(float(score))},
                                        execution_count=None)]

@@ -10,6 +10,7 @@ from ..diagnosis.tasks import TASKS
 from ..feedback import Row, page
 from ..sandbox import GRADING, StudentSandbox
 from .calls import judge_notebook
+from .own_tests import run_own_tests
 from .result import StudentResult
 
 
@@ -54,10 +55,17 @@ def grade_notebook(student, assignment, name, course_nb, path, run, deadline=Non
     # A test cell's grade id names its task, whatever the assignment is called.
     tasks = [g.removeprefix("test_") for g, _ in tests if g.removeprefix("test_") in TASKS]
     cells = notebook_code.student_cells(submission, course_nb)
-    result = judge_notebook(notebook_code.prelude(course_nb), cells, tasks,
-                            run.student_seed(student, assignment), run.limits,
-                            deadline=deadline, host=host, cpu_deadline=cpu_deadline)
+    prelude = notebook_code.prelude(course_nb)
+    own = notebook_code.own_tests(course_nb)
+    own_results, own_notes = {}, []
+    if own:  # before the tasks, whose hidden cases run last
+        own_results, own_notes = run_own_tests(
+            prelude, notebook_code.student_cells(submission, course_nb, {g: s for g, s, _ in own}),
+            {g: p for g, _, p in own}, run.limits, deadline=deadline, host=host)
+    result = judge_notebook(prelude, cells, tasks, run.student_seed(student, assignment),
+                            run.limits, deadline=deadline, host=host, cpu_deadline=cpu_deadline)
     notes = notebook_code.notes_on_cells(submission, course_nb, cells) + result.notes
+    notes += [n for n in own_notes if n not in notes]
     points = dict(tests)
     entries, scores, reports = [], {}, {}
     for task in tasks:
@@ -70,6 +78,11 @@ def grade_notebook(student, assignment, name, course_nb, path, run, deadline=Non
                         "max_score": points[grade_id], "verdicts": verdicts, "findings": findings})
         reports[grade_id] = "\n".join(
             [report(TASKS[task].function, verdicts, show_passes=False, findings=findings)] + notes)
+    for grade_id, (score, text) in own_results.items():
+        scores[grade_id] = score
+        entries.append({"function": grade_id, "score": score, "max_score": points[grade_id],
+                        "report": text})
+        reports[grade_id] = "\n".join([text] + notes)
     return rows("graded", scores), page(student, assignment, name, entries, manual, notes), \
         scores, reports
 

@@ -54,6 +54,25 @@ def error_from(raw):
     return error
 
 
+MAX_OUTPUT = 4000  # characters of a test cell's stdout, stderr or value kept
+
+
+def outcome_from(raw):
+    """A worker's report on a test cell it ran (worker.run_test_cell), reduced to short
+    strings, a number or None, and an error as error_from makes it, whatever it sent."""
+    raw = raw if isinstance(raw, dict) else {}
+
+    def text(key):
+        value = raw.get(key)
+        return value[:MAX_OUTPUT] if isinstance(value, str) else ""
+
+    number = raw.get("number")
+    return {"stdout": text("stdout"), "stderr": text("stderr"),
+            "text": text("text") if isinstance(raw.get("text"), str) else None,
+            "number": float(number) if type(number) in (int, float) else None,
+            "error": error_from(raw["error"]) if raw.get("error") is not None else None}
+
+
 def _is_input_path(path):
     """[argument index, then keys, indexes or "." for an attribute], short and plain."""
     return (isinstance(path, list) and 0 < len(path) <= 6 and type(path[0]) is int

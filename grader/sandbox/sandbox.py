@@ -324,6 +324,7 @@ class Worker:
         os.set_blocking(inbox, False)
         os.set_blocking(outbox, False)
         self.reader = protocol.MessageReader()
+        self.outcomes = {}  # test cell id -> protocol.outcome_from, as load() heard them
 
     def close(self):
         for fd in (self.inbox, self.outbox):
@@ -354,6 +355,8 @@ class Worker:
                 continue  # a frame the student's code forged: about no cell of theirs
             if kind == "loading":
                 current = cell
+            elif kind == "loaded" and "outcome" in header:
+                self.outcomes[cell] = protocol.outcome_from(header["outcome"])
             elif kind == "loaded" and header.get("error"):
                 errors[cell] = protocol.error_from(header["error"])
 
@@ -385,6 +388,12 @@ class Session:
     limits: Limits = field(default_factory=Limits)
     notes: list = field(default_factory=list)
     cell_errors: dict = field(default_factory=dict)
+    # Ids among ``cells`` of course test cells, which the worker runs as a kernel would
+    # (worker.run_test_cell); what each did lands in ``outcomes``, and why one was
+    # skipped (it timed out or ended the worker while loading) in ``skipped``.
+    tests: list = field(default_factory=list)
+    outcomes: dict = field(default_factory=dict)
+    skipped: dict = field(default_factory=dict)
     worker: Worker = None
     deadline: float = None
     expired: bool = False  # the deadline passed: nothing more is run
@@ -414,10 +423,13 @@ class Session:
             if time.monotonic() >= self.deadline:
                 self._expire()
                 return False
-            job = {"prelude": self.prelude, "cells": self.cells, "blocked": self.blocked}
+            job = {"prelude": self.prelude, "cells": self.cells, "blocked": self.blocked,
+                   "tests": self.tests}
             self.worker = self.host.worker(job, self.deadline)
             status, cell, errors = ("died", None, {}) if self.worker is None else \
                 self.worker.load({i for i, _ in self.cells}, self.deadline)
+            if self.worker is not None and not self.sealed:
+                self.outcomes.update(self.worker.outcomes)
             if status == "ready":
                 if not self.sealed:
                     self.cell_errors.update(errors)
@@ -435,6 +447,7 @@ class Session:
             why = ("did not finish within "
                    f"{self.limits.load_seconds:g} s" if status == "timeout" else "ended the grading process")
             self._note(f"cell {cell} {why}; it was skipped")
+            self.skipped[cell] = why
             self.cells = [(i, s) for i, s in self.cells if i != cell]
         return False
 
@@ -450,6 +463,13 @@ class Session:
             self.host.release(self.worker, self.deadline)
             self.worker = None
         self.sealed = True
+
+    def load(self):
+        """Run the notebook's cells in a worker (restarting past a cell that times out or
+        ends it, as calls do) without calling anything; True once a worker has loaded them."""
+        if self.expired or self.given_up:
+            return False
+        return self.worker is not None or self._start()
 
     def call(self, function, args, model_arg=False):
         """("ok", value), ("error", dict), ("timeout", None), ("died", None), or

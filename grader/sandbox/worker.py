@@ -7,12 +7,15 @@ arrays. The worker never judges anything: whatever the student's code patches in
 here (numpy, conv_lib) cannot reach the process that decides the grade.
 """
 
+import ast
 import contextlib
 import importlib
 import importlib.abc
 import importlib.machinery
+import io
 import linecache
 import marshal
+import numbers
 import os
 import resource
 import signal
@@ -22,7 +25,7 @@ import types
 import warnings
 
 from ..diagnosis import inputs, tracebacks
-from .protocol import frames, joined, receive, send
+from .protocol import MAX_OUTPUT, frames, joined, receive, send
 
 
 INPUT_CHANGED = "InputChanged"  # the error type judge/calls.py turns into its own message
@@ -155,6 +158,58 @@ class ViewModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         exec(marshal.loads(self.code[module.__name__]), module.__dict__)
 
 
+class _Capped(io.TextIOBase):
+    """A stream that keeps the first MAX_OUTPUT characters written to it."""
+
+    def __init__(self):
+        self.text = ""
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        if len(self.text) < MAX_OUTPUT:
+            self.text += str(text)[:MAX_OUTPUT - len(self.text)]
+        return len(text)
+
+
+def _kernel_warnings():
+    """Python's default warning filters, as a kernel shows warnings to a cell: each once,
+    but not the deprecation (outside the cell's own code), import or resource ones."""
+    warnings.simplefilter("default")
+    for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+        warnings.filterwarnings("ignore", category=category)
+    warnings.filterwarnings("default", category=DeprecationWarning, module="__main__")
+
+
+def run_test_cell(source, namespace):
+    """Run a course test cell as a kernel would (its last expression's value kept, what it
+    prints captured, warnings shown on stderr as nbgrader counts them) in the namespace the
+    student's cells made: {"stdout", "stderr", "text", "number", "error"}. Its code is
+    compiled as "<test>", so a traceback quotes the student's lines, never the test's."""
+    import numpy as np
+
+    out, err = _Capped(), _Capped()
+    outcome = {"text": None, "number": None, "error": None}
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
+                warnings.catch_warnings(), np.errstate(divide="warn", over="warn", invalid="warn"):
+            _kernel_warnings()
+            tree = ast.parse(source, "<test>")
+            last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+            exec(compile(tree, "<test>", "exec"), namespace)
+            if last is not None:
+                value = eval(compile(ast.Expression(last.value), "<test>", "eval"), namespace)
+                if value is not None:
+                    outcome["text"] = repr(value)[:MAX_OUTPUT]
+                    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+                        with contextlib.suppress(Exception):  # an int too large for a float
+                            outcome["number"] = float(value)
+    except BaseException as exc:  # noqa: BLE001 - SystemExit too: reported, not obeyed
+        outcome["error"] = _error(exc)
+    return dict(outcome, stdout=out.text, stderr=err.text)
+
+
 def run_notebook(job, values, inbox, outbox):
     """One notebook: its view's modules, the prelude, the student's cells, then calls until
     the grader says "end" (or the pipe closes). Runs in a fresh process forked from the
@@ -170,8 +225,13 @@ def run_notebook(job, values, inbox, outbox):
                 exec(compile(source, "<prelude>", "exec"), namespace)
             except BaseException:  # noqa: BLE001 - a missing optional import is not the student's fault
                 pass
+        tests = set(job.get("tests", []))
         for cell_id, source in job.get("cells", []):
             send(outbox, {"type": "loading", "cell": cell_id})
+            if cell_id in tests:
+                send(outbox, {"type": "loaded", "cell": cell_id,
+                              "outcome": run_test_cell(source, namespace)})
+                continue
             # Registered so tracebacks can quote the student's line.
             linecache.cache[f"<cell {cell_id}>"] = (len(source), None, source.splitlines(True),
                                                     f"<cell {cell_id}>")
