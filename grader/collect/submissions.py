@@ -14,6 +14,7 @@ same student as another one) is set aside as Unusable, with why and how to fix i
 never becomes a path, and everyone else is still collected.
 """
 
+import datetime
 import hashlib
 import itertools
 import os
@@ -40,10 +41,87 @@ MAX_JSON_VALUES = 2_000_000  # commas in a notebook's JSON: what parsing it may 
 MAX_TIMESTAMP_BYTES = 256
 MAX_ENTRIES = 100  # files and folders in a student's folder, or in an assignment's (all levels)
 MAX_FOLDER_BYTES = 256 * 1024**2  # all files in a student's folder together
+# Where a submission's time comes from (--lateness): when its copy was collected, a clock the
+# instructor's side keeps; or the timestamp.txt the student's own `nbgrader submit` wrote.
+COLLECTED, TIMESTAMP = "collected", "timestamp"
+LATENESS_SOURCES = (COLLECTED, TIMESTAMP)
+# nbgrader's timestamps: a date, a time and a zone name or offset. Nothing else is handed to
+# its parser (dateutil's gettz would look a zone name up as a file path).
+TIMESTAMP_TEXT = re.compile(r"[0-9A-Za-z :.,+_-]{1,64}")
+CLOCK_SKEW = datetime.timedelta(minutes=5)  # a hub's clocks may differ a little from ours
 
 
 class SubmissionError(ValueError):
     pass
+
+
+@dataclass(frozen=True)
+class SubmissionTime:
+    """When one assignment of a student's (nbgrader's layout) was submitted, by two clocks;
+    datetimes are naive UTC, as nbgrader's gradebook keeps them.
+
+    collected: when its copy reached SUBMISSIONS: the latest change time (ctime) of its
+      notebooks there. The kernel sets a ctime to its own clock whenever a file is written
+      or its times are set, so no one without the machine's clock can move it back (nbgrader's
+      collect copies the student's modification times, which the student can set).
+    claimed: the date in its timestamp.txt, written by the student's own process; None when
+      there is none, or it is not used (``problem`` says why).
+    """
+
+    collected: datetime.datetime = None
+    claimed: datetime.datetime = None
+    problem: str = None
+
+    def chosen(self, source):
+        """The submission time ``source`` (one of LATENESS_SOURCES) gives. A timestamp.txt
+        that is not used never erases lateness: then the collected time counts."""
+        if source == TIMESTAMP and not self.problem:
+            return self.claimed  # None without a timestamp.txt, as nbgrader records it
+        return self.collected
+
+    def note(self):
+        """For the student's feedback page: why their timestamp.txt was not used, or None."""
+        if not self.problem:
+            return None
+        when = (f": your submission time is when your work was collected, "
+                f"{shown_time(self.collected)}" if self.collected else "")
+        return f"Note: {self.problem}, so it was not used{when}."
+
+    def flag(self, student, assignment):
+        """For the instructor: the same, or None."""
+        if not self.problem:
+            return None
+        when = (f": the submission time is when its copy was collected, "
+                f"{shown_time(self.collected)}" if self.collected else "")
+        return f"{student}/{assignment}: {self.problem}, so it was not used{when}"
+
+
+def shown_time(moment):
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment else "none"
+
+
+def _utc(seconds):
+    return datetime.datetime.fromtimestamp(seconds, datetime.UTC).replace(tzinfo=None)
+
+
+def claimed_time(data, now):
+    """(date, None) from a timestamp.txt's bytes ``data`` (at most MAX_TIMESTAMP_BYTES), as
+    nbgrader's own parser reads it, or (None, why it is not used): not a date, empty, or
+    later than ``now`` (naive UTC)."""
+    text = data.decode("ascii", "replace").strip()
+    if not text:
+        return None, "timestamp.txt is empty"
+    if not TIMESTAMP_TEXT.fullmatch(text):
+        return None, "timestamp.txt holds no date"
+    from nbgrader.utils import parse_utc
+
+    try:
+        moment = parse_utc(text)
+    except Exception:  # noqa: BLE001 - the student wrote it: any failure means "not a date"
+        return None, "timestamp.txt holds no date"
+    if moment > now + CLOCK_SKEW:
+        return None, f"timestamp.txt says {shown_time(moment)}, a date in the future"
+    return moment, None
 
 
 @dataclass
@@ -56,6 +134,8 @@ class StudentWork:
     # assignment -> why its submitted folder, as it is, must not be handed to nbgrader
     # (something in it is out of bounds): the grades stand, the gradebook is not written.
     kept_from_nbgrader: dict = field(default_factory=dict)
+    # assignment -> SubmissionTime, for assignments in nbgrader's layout
+    times: dict = field(default_factory=dict)
 
     def refusal(self, assignment, notebook):
         return (self.refused.get((assignment, notebook)) or self.refused.get((assignment, None))
@@ -101,20 +181,21 @@ def notebook_problem(name, data):
     return None
 
 
-def copy_regular(source, target, max_bytes=MAX_NOTEBOOK_BYTES, check=notebook_problem):
+def copy_regular(source, target, max_bytes=MAX_NOTEBOOK_BYTES, check=notebook_problem,
+                 kind="a notebook file"):
     """Copy ``source`` to ``target`` if it is a regular file (not a link, FIFO or device)
     of at most ``max_bytes`` that ``check(name, data)`` finds nothing wrong with; otherwise
-    return the reason it is not copied."""
+    return the reason it is not copied (``kind``: what it should have been)."""
     try:
         fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY)
     except OSError as error:
         if os.path.islink(source):
-            return f"{Path(source).name} is a symbolic link, not a notebook file"
+            return f"{Path(source).name} is a symbolic link, not {kind}"
         return f"{Path(source).name} could not be opened: {error.strerror}"
     with os.fdopen(fd, "rb") as handle:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            return f"{Path(source).name} is {_kind(info.st_mode)}, not a notebook file"
+            return f"{Path(source).name} is {_kind(info.st_mode)}, not {kind}"
         data = handle.read(max_bytes + 1) if info.st_size <= max_bytes else b""
         if info.st_size > max_bytes or len(data) > max_bytes:
             return f"{Path(source).name} is larger than {_size(max_bytes)}"
@@ -345,20 +426,34 @@ def _student_folder(student, student_dir, assignment, scratch):
         if problem:
             work.refused[(name, None)] = work.kept_from_nbgrader[name] = problem
             continue
+        taken = []
         for notebook in sorted(assignment_dir.glob("*.ipynb")):
             take_notebook(work, (name, notebook.stem), notebook, scratch)
             if (name, notebook.stem) in work.refused:
                 work.kept_from_nbgrader[name] = work.refused[(name, notebook.stem)]
-        # nbgrader's submission time travels with the copies (late penalties read it);
-        # a timestamp that is not a small regular file is left behind, and the folder is
-        # then not handed to nbgrader as it is.
-        if (assignment_dir / "timestamp.txt").exists():
-            problem = copy_regular(assignment_dir / "timestamp.txt", Path(scratch) / "collected"
-                                   / student / name / "timestamp.txt",
-                                   max_bytes=MAX_TIMESTAMP_BYTES, check=None)
-            if problem:
-                work.kept_from_nbgrader[name] = problem
+            else:
+                taken.append(notebook)
+        work.times[name] = _submission_time(assignment_dir, taken, Path(scratch) / "collected"
+                                            / student / name / "timestamp.txt")
     return work
+
+
+def _submission_time(folder, notebooks, copy):
+    """The SubmissionTime of an assignment ``folder`` whose ``notebooks`` were collected. Its
+    timestamp.txt is read only when it is a regular file of at most MAX_TIMESTAMP_BYTES
+    (through ``copy``, where it is kept), so a huge or odd one costs nothing."""
+    changes = [os.lstat(p).st_ctime for p in notebooks]
+    collected = _utc(max(changes)) if changes else None
+    stamp = folder / "timestamp.txt"
+    if not os.path.lexists(stamp):
+        return SubmissionTime(collected)
+    problem = copy_regular(stamp, copy, max_bytes=MAX_TIMESTAMP_BYTES, check=None,
+                           kind="a plain file")
+    if problem:
+        return SubmissionTime(collected, problem=problem)
+    now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+    claimed, problem = claimed_time(copy.read_bytes(), now)
+    return SubmissionTime(collected, claimed, problem)
 
 
 def listing(unusable, limit=None):

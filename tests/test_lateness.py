@@ -1,0 +1,141 @@
+"""Lateness from a clock the student does not own (nbgrader #1104: timestamp.txt is written by
+the student's own process).
+
+- by default a submission's time is when its copy was collected (the notebooks' change
+  time on the instructor's disk): a timestamp.txt claiming an early date changes nothing;
+- ``--lateness timestamp`` takes the student's timestamp.txt, as nbgrader does;
+- an oversized, unreadable, garbage, empty or future timestamp.txt is read at most
+  MAX_TIMESTAMP_BYTES, costs no time, is never used (the collected time counts), and is said
+  in the printed summary and on the student's feedback page;
+- the gradebook holds the very time that was chosen; in the course's own submitted/ folder,
+  which is never written, a submission whose timestamp.txt would give nbgrader another
+  lateness is left out of the gradebook with a warning."""
+
+import datetime
+import os
+import shutil
+import time
+
+
+from grader.__main__ import main
+from grader.collect import collect_usable
+from grader.collect.submissions import MAX_TIMESTAMP_BYTES
+from grader.gradebook import REPO, load
+
+from .conftest import load_sample_class_builder
+
+build = load_sample_class_builder()
+ASSIGNMENT, NOTEBOOK = "03_pooling", "pooling"
+HONEST = build.EXAMPLES / "ada" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+NOW = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+DUE = NOW - datetime.timedelta(days=1)
+STAMPS = {  # what each student's timestamp.txt holds
+    "early": b"2020-01-01 00:00:00.000000 UTC",  # forged: long before the due date
+    "big": b"2020-01-01 00:00:00" + b" " * (32 * 1024**2),  # 32 MiB
+    "junk": b"\x00\xff not a date \x1b[2J",
+    "ahead": b"2999-01-01 00:00:00 UTC",
+    "empty": b"",
+}
+FLAGGED = {"big": "is larger than 256 bytes", "junk": "holds no date",
+           "ahead": "says 2999-01-01 00:00:00 UTC, a date in the future", "empty": "is empty"}
+
+
+def submissions(folder, students):
+    for student in students:
+        (folder / student / ASSIGNMENT).mkdir(parents=True)
+        shutil.copy(HONEST, folder / student / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
+        if student in STAMPS:
+            (folder / student / ASSIGNMENT / "timestamp.txt").write_bytes(STAMPS[student])
+    return folder
+
+
+def collected(folder, student):
+    """When the student's copy reached ``folder``: its notebook's change time, naive UTC."""
+    seconds = os.stat(folder / student / ASSIGNMENT / f"{NOTEBOOK}.ipynb").st_ctime
+    return datetime.datetime.fromtimestamp(seconds, datetime.UTC).replace(tzinfo=None)
+
+
+def gradebook_with_due_date(path, course_id, due=DUE, extensions=()):
+    """A gradebook where ASSIGNMENT is due at ``due``; ``extensions``: {student: timedelta}."""
+    from nbgrader.api import Gradebook
+
+    from grader.gradebook import nbgrader_api, nbgrader_config
+
+    nbgrader_api(nbgrader_config(path.parent, f"sqlite:///{path}"))  # alembic, as a run does
+    with Gradebook(f"sqlite:///{path}", course_id) as gradebook:
+        gradebook.update_or_create_assignment(ASSIGNMENT, duedate=due)
+        for student, extension in dict(extensions).items():
+            gradebook.update_or_create_student(student)
+            gradebook.update_or_create_submission(ASSIGNMENT, student, extension=extension)
+    return f"sqlite:///{path}"
+
+
+def recorded(db_url, course_id):
+    """{student: (timestamp, seconds late)} of ASSIGNMENT in the gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url, course_id) as gradebook:
+        return {s.student_id: (s.timestamp, s.total_seconds_late)
+                for s in gradebook.assignment_submissions(ASSIGNMENT)}
+
+
+def grade(submitted, out, *options, course=build.ROOT):
+    return main(["autograde", str(submitted), "--course", str(course), "--out", str(out),
+                 "--seed", "5", "--no-progress", "--assignment", ASSIGNMENT, "--jobs", "2",
+                 *options])
+
+
+def page(out, student):
+    return (out / "feedback" / student / ASSIGNMENT / f"{NOTEBOOK}.html").read_text()
+
+
+def test_a_timestamp_is_read_within_its_bound_and_an_unusable_one_is_never_used(tmp_path):
+    submitted = submissions(tmp_path / "submitted", ["early", *FLAGGED, "none"])
+    (submitted / "link" / ASSIGNMENT).mkdir(parents=True)
+    shutil.copy(HONEST, submitted / "link" / ASSIGNMENT)
+    (submitted / "link" / ASSIGNMENT / "timestamp.txt").symlink_to("/etc/passwd")
+    # Modification times are the student's to set (nbgrader's collect copies them): not used.
+    os.utime(submitted / "early" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", (1577836800, 1577836800))
+    start = time.perf_counter()
+    works = {w.student: w for w in collect_usable(submitted, load(REPO), ASSIGNMENT,
+                                                  tmp_path / "scratch").works}
+    assert time.perf_counter() - start < 2  # 32 MiB of timestamp cost nbgrader ~90 s
+    times = {student: work.times[ASSIGNMENT] for student, work in works.items()}
+    for student, found in FLAGGED.items():
+        assert found in times[student].problem and times[student].claimed is None
+    assert "symbolic link" in times["link"].problem
+    assert times["early"].claimed == datetime.datetime(2020, 1, 1) and not times["early"].problem
+    assert times["none"].claimed is None and times["none"].problem is None
+    assert times["early"].collected > NOW - datetime.timedelta(minutes=5)  # not 2020
+    for student, work in works.items():
+        assert times[student].collected == collected(submitted, student)
+        assert times[student].chosen("collected") == times[student].collected
+        assert not work.kept_from_nbgrader  # the scratch course gets our timestamp.txt
+    # --lateness timestamp: the student's date when usable, none without a file (as nbgrader
+    # records it), and the collected time for every unusable one: a bad file erases nothing.
+    assert times["early"].chosen("timestamp") == datetime.datetime(2020, 1, 1)
+    assert times["none"].chosen("timestamp") is None
+    for student in [*FLAGGED, "link"]:
+        assert times[student].chosen("timestamp") == times[student].collected
+    assert len((tmp_path / "scratch" / "collected" / "early" / ASSIGNMENT / "timestamp.txt")
+               .read_bytes()) <= MAX_TIMESTAMP_BYTES
+
+
+def test_resume_keeps_a_student_only_with_the_same_submission_times(tmp_path):
+    from grader.collect import StudentWork, SubmissionTime
+    from grader.judge import Run
+    from grader.schedule.journal import fingerprint
+
+    notebook = tmp_path / "pooling.ipynb"
+    notebook.write_text("{}")
+    run = Run(7, assignments=(ASSIGNMENT,))
+
+    def mark(lateness="collected", **times):
+        work = StudentWork("ada", {(ASSIGNMENT, NOTEBOOK): notebook},
+                           times={ASSIGNMENT: SubmissionTime(**{"collected": NOW,
+                                                                "claimed": DUE, **times})})
+        return fingerprint(work, run, "course", lateness)
+
+    assert mark() == mark()
+    assert mark() == mark(claimed=NOW)  # a date the run does not use
+    assert mark() not in (mark("timestamp"), mark(collected=DUE), mark(problem="no date"))
