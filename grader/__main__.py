@@ -20,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from .collect import COLLECTED, LATENESS_SOURCES
 from .gradebook import EXAMPLES, REPO, CourseError, environment_path
 
 NOT_ALL_GRADED = 3  # autograde's exit status: graded, but not the submissions in not_graded.txt
@@ -38,7 +39,7 @@ def class_run(args, course):
     return ClassRun(course, Path(args.submissions), Path(args.out), assignment=args.assignment,
                     seed=args.seed, limits=Limits(unsafe_no_sandbox=args.unsafe_no_sandbox),
                     db_url=args.db, resume=args.resume, jobs=jobs, cluster=args.cluster,
-                    progress=not args.no_progress)
+                    progress=not args.no_progress, lateness=args.lateness)
 
 
 def _autograde(args):
@@ -109,7 +110,7 @@ def _demo(args):
     demo_args = argparse.Namespace(submissions=EXAMPLES, out=out, jobs=args.jobs, db=None,
                                    seed=args.seed, assignment=None, no_progress=args.no_progress,
                                    unsafe_no_sandbox=args.unsafe_no_sandbox, resume=False,
-                                   cluster=None, course_dir=load(REPO))
+                                   cluster=None, course_dir=load(REPO), lateness=COLLECTED)
     code = _autograde(demo_args)
     if code != 0:
         return code
@@ -174,6 +175,12 @@ def build_parser():
     grade.add_argument("--resume", action="store_true",
                        help="keep the students an earlier run into the same OUT finished with "
                        "this seed and these very notebooks (by content); grade only the rest")
+    grade.add_argument("--lateness", choices=LATENESS_SOURCES, default=COLLECTED,
+                       help="where a submission's time (nbgrader's layout) comes from, for the "
+                       "gradebook's lateness: 'collected' (default), when its copy reached "
+                       "SUBMISSIONS, a clock the student cannot set; 'timestamp', the "
+                       "timestamp.txt the student's own `nbgrader submit` wrote (one that is "
+                       "unusable counts as 'collected')")
     grade.add_argument("--cluster", default=None, metavar="ADDRESS",
                        help="grade on the Dask cluster whose scheduler is at ADDRESS "
                        "(tcp://host:8786; needs conv-course[cluster]) instead of --jobs")

@@ -16,6 +16,7 @@ import os
 import shutil
 import time
 
+import pytest
 
 from grader.__main__ import main
 from grader.collect import collect_usable
@@ -23,6 +24,7 @@ from grader.collect.submissions import MAX_TIMESTAMP_BYTES
 from grader.gradebook import REPO, load
 
 from .conftest import load_sample_class_builder
+from .test_hostile import tree_digest
 
 build = load_sample_class_builder()
 ASSIGNMENT, NOTEBOOK = "03_pooling", "pooling"
@@ -119,6 +121,83 @@ def test_a_timestamp_is_read_within_its_bound_and_an_unusable_one_is_never_used(
         assert times[student].chosen("timestamp") == times[student].collected
     assert len((tmp_path / "scratch" / "collected" / "early" / ASSIGNMENT / "timestamp.txt")
                .read_bytes()) <= MAX_TIMESTAMP_BYTES
+
+
+def test_by_default_the_collected_copy_decides_and_bad_timestamps_are_flagged(tmp_path, capsys):
+    submitted = submissions(tmp_path / "submitted", ["early", "big", "junk", "ahead"])
+    course_id = load(build.ROOT).course_id
+    db_url = gradebook_with_due_date(tmp_path / "gradebook.db", course_id)
+    out = tmp_path / "out"
+    assert grade(submitted, out, "--db", db_url) == 0
+    printed = capsys.readouterr().out
+    book = recorded(db_url, course_id)
+    for student in ("early", "big", "junk", "ahead"):
+        # The gradebook holds the collected time, to the microsecond, whatever the file says.
+        assert book[student][0] == collected(submitted, student)
+        assert book[student][1] > 0  # collected after the due date: late
+    # The forged early date is late, and the instructor is told the two clocks disagree.
+    assert ("early/03_pooling: the gradebook has it late by 1 d" in printed
+            and "its timestamp.txt says 2020-01-01 00:00:00 UTC (on time)" in printed)
+    assert "was not used" not in page(out, "early")
+    for student in ("big", "junk", "ahead"):
+        assert f"warning: {student}/03_pooling: timestamp.txt {FLAGGED[student]}" in printed
+        note = (f"Note: timestamp.txt {FLAGGED[student]}, so it was not used: your submission "
+                f"time is when your work was collected, "
+                f"{collected(submitted, student):%Y-%m-%d %H:%M:%S} UTC.")
+        assert note in page(out, student)
+    assert "\x1b" not in printed
+    rows = (out / "grades.csv").read_text().splitlines()[1:]
+    assert {r.split(",")[4] for r in rows if ",test_" in r} == {"5.0"}  # full marks for all
+
+
+def test_lateness_timestamp_takes_a_usable_timestamp_and_never_an_unusable_one(tmp_path,
+                                                                                 capsys):
+    submitted = submissions(tmp_path / "submitted", ["early", "junk"])
+    course_id = load(build.ROOT).course_id
+    db_url = gradebook_with_due_date(tmp_path / "gradebook.db", course_id)
+    assert grade(submitted, tmp_path / "out", "--db", db_url, "--lateness", "timestamp") == 0
+    printed = capsys.readouterr().out
+    book = recorded(db_url, course_id)
+    assert book["early"] == (datetime.datetime(2020, 1, 1), 0)  # the student's own date
+    assert book["junk"][0] == collected(submitted, "junk") and book["junk"][1] > 0
+    assert "early/" not in printed and "junk/03_pooling: timestamp.txt holds no date" in printed
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """A course of one assignment, released and registered in its own gradebook, due
+    yesterday."""
+    root = tmp_path_factory.mktemp("course")
+    shutil.copy(REPO / "nbgrader_config.py", root)
+    shutil.copytree(build.SOLUTIONS / ASSIGNMENT, root / "solutions" / ASSIGNMENT)
+    assert main(["release", "--course", str(root)]) == 0
+    return root
+
+
+def test_in_place_the_course_gradebook_gets_a_submission_only_with_the_chosen_lateness(
+        course, capsys):
+    """ontime has an extension (on time by both clocks); early's file says on time but its copy
+    came late; junk's file is no date. The submitted folder is read, never written."""
+    submitted = submissions(course / "submitted", ["ontime", "early", "junk"])
+    (submitted / "ontime" / ASSIGNMENT / "timestamp.txt").write_text(
+        f"{NOW - datetime.timedelta(hours=1):%Y-%m-%d %H:%M:%S.%f} UTC")
+    course_id = load(course).course_id
+    db_url = gradebook_with_due_date(course / "gradebook.db", course_id,
+                                     extensions={"ontime": datetime.timedelta(days=2)})
+    before = tree_digest(submitted)
+    assert grade(submitted, course / "out", course=course) == 0
+    printed = capsys.readouterr().out
+    assert tree_digest(submitted) == before
+    book = recorded(db_url, course_id)
+    # nbgrader read ontime's own file (formgrader matches the gradebook against it): the same
+    # lateness as the collected copy's, on time.
+    assert set(book) == {"ontime"} and book["ontime"][1] == 0
+    assert ("early/03_pooling: not recorded in the course's gradebook (grades.csv has it): "
+            "nbgrader there goes by its timestamp.txt, which says 2020-01-01 00:00:00 UTC "
+            "(on time), but its copy was collected") in printed
+    assert ("junk/03_pooling: not recorded in the course's gradebook (grades.csv has it): "
+            "timestamp.txt holds no date, and nbgrader would read it there") in printed
+    assert "Note: timestamp.txt holds no date" in page(course / "out", "junk")
 
 
 def test_resume_keeps_a_student_only_with_the_same_submission_times(tmp_path):

@@ -21,7 +21,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..collect import collect_usable
+from ..collect import COLLECTED, collect_usable
 from ..feedback import write_outputs
 from ..gradebook import nbgrader_setup_once, recorder_for
 from ..judge import Run, course_secret
@@ -39,7 +39,9 @@ class ClassRun:
     Where results go: ``out`` (grades.csv, feedback/, the journal), the gradebook ``db_url``
     (default: the course's when grading its submitted/ folder, else OUT/gradebook.db), and
     nbgrader's gradebook at all only with ``use_nbgrader``.
-    With what: the sandbox's ``limits`` and the hidden cases' ``seed`` (None: the course secret).
+    With what: the sandbox's ``limits`` and the hidden cases' ``seed`` (None: the course secret);
+    submission times (nbgrader's layout) from ``lateness``, one of collect.LATENESS_SOURCES:
+    when each copy was collected (the default), or the students' own timestamp.txt.
     How: ``resume`` keeps the students an earlier run into OUT finished; ``jobs`` pool processes,
     or the Dask scheduler at ``cluster``; a progress bar with ``progress``.
     """
@@ -56,6 +58,7 @@ class ClassRun:
     jobs: int = 1
     cluster: str = None
     progress: bool = True
+    lateness: str = COLLECTED
 
 
 def autograde(request):
@@ -80,7 +83,7 @@ def autograde(request):
         out.mkdir(parents=True, exist_ok=True)  # after collect: OUT may sit inside SUBMISSIONS
         graded = course.graded_assignments(works, request.assignment)
         run = Run(seed, request.limits, tuple(graded), course.notebooks(graded))
-        marks = fingerprints(works, run)
+        marks = fingerprints(works, run, request.lateness)
         journal = Journal(out, fresh=not request.resume)
         try:
             done = journal.finished(marks)
@@ -94,7 +97,7 @@ def autograde(request):
                 recorder = None
                 if request.use_nbgrader and todo:
                     recorder = recorder_for(course, request.submissions, scratch, out,
-                                            request.db_url, graded)
+                                            request.db_url, graded, request.lateness)
                 fresh = _schedule(todo, run, recorder, request, commit, len(works))
             # Everything written comes from the journal, so a resumed run writes what an
             # uninterrupted one would; breakdowns were never committed and come from this run.
