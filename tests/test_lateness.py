@@ -20,7 +20,7 @@ import pytest
 
 from grader.__main__ import main
 from grader.collect import collect_usable
-from grader.collect.submissions import MAX_TIMESTAMP_BYTES
+from grader.collect.submissions import MAX_TIMESTAMP_BYTES, claimed_time
 from grader.gradebook import REPO, load
 
 from .conftest import load_sample_class_builder
@@ -77,8 +77,10 @@ def recorded(db_url, course_id):
     from nbgrader.api import Gradebook
 
     with Gradebook(db_url, course_id) as gradebook:
-        return {s.student_id: (s.timestamp, s.total_seconds_late)
-                for s in gradebook.assignment_submissions(ASSIGNMENT)}
+        students = [s.student_id for s in gradebook.assignment_submissions(ASSIGNMENT)]
+        return {student: (gradebook.find_submission(ASSIGNMENT, student).timestamp,
+                          gradebook.find_submission(ASSIGNMENT, student).total_seconds_late)
+                for student in students}
 
 
 def grade(submitted, out, *options, course=build.ROOT):
@@ -121,6 +123,11 @@ def test_a_timestamp_is_read_within_its_bound_and_an_unusable_one_is_never_used(
         assert times[student].chosen("timestamp") == times[student].collected
     assert len((tmp_path / "scratch" / "collected" / "early" / ASSIGNMENT / "timestamp.txt")
                .read_bytes()) <= MAX_TIMESTAMP_BYTES
+    # Only date-like ASCII reaches nbgrader's parser: a zone name would be looked up as a path.
+    assert claimed_time(b"2026-01-01 00:00:00 ../../../etc/passwd", NOW) == (
+        None, "timestamp.txt holds no date")
+    assert claimed_time(b"2026-01-01 00:00:00 UTC\n", NOW) == (
+        datetime.datetime(2026, 1, 1), None)
 
 
 def test_by_default_the_collected_copy_decides_and_bad_timestamps_are_flagged(tmp_path, capsys):
@@ -145,7 +152,7 @@ def test_by_default_the_collected_copy_decides_and_bad_timestamps_are_flagged(tm
                 f"time is when your work was collected, "
                 f"{collected(submitted, student):%Y-%m-%d %H:%M:%S} UTC.")
         assert note in page(out, student)
-    assert "\x1b" not in printed
+    assert "\x1b" not in printed and "\x1b" not in page(out, "junk")
     rows = (out / "grades.csv").read_text().splitlines()[1:]
     assert {r.split(",")[4] for r in rows if ",test_" in r} == {"5.0"}  # full marks for all
 
