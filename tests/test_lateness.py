@@ -130,12 +130,13 @@ def test_a_timestamp_is_read_within_its_bound_and_an_unusable_one_is_never_used(
         datetime.datetime(2026, 1, 1), None)
 
 
-def test_by_default_the_collected_copy_decides_and_bad_timestamps_are_flagged(tmp_path, capsys):
+def test_lateness_collected_lets_the_copy_decide_and_bad_timestamps_are_flagged(tmp_path,
+                                                                                capsys):
     submitted = submissions(tmp_path / "submitted", ["early", "big", "junk", "ahead"])
     course_id = load(build.ROOT).course_id
     db_url = gradebook_with_due_date(tmp_path / "gradebook.db", course_id)
     out = tmp_path / "out"
-    assert grade(submitted, out, "--db", db_url) == 0
+    assert grade(submitted, out, "--db", db_url, "--lateness", "collected") == 0
     printed = capsys.readouterr().out
     book = recorded(db_url, course_id)
     for student in ("early", "big", "junk", "ahead"):
@@ -168,6 +169,7 @@ def test_lateness_timestamp_takes_a_usable_timestamp_and_never_an_unusable_one(t
     assert book["early"] == (datetime.datetime(2020, 1, 1), 0)  # the student's own date
     assert book["junk"][0] == collected(submitted, "junk") and book["junk"][1] > 0
     assert "early/" not in printed and "junk/03_pooling: timestamp.txt holds no date" in printed
+    assert "note: lateness" not in printed  # asked for: nothing to say
 
 
 @pytest.fixture(scope="module")
@@ -192,7 +194,7 @@ def test_in_place_the_course_gradebook_gets_a_submission_only_with_the_chosen_la
     db_url = gradebook_with_due_date(course / "gradebook.db", course_id,
                                      extensions={"ontime": datetime.timedelta(days=2)})
     before = tree_digest(submitted)
-    assert grade(submitted, course / "out", course=course) == 0
+    assert grade(submitted, course / "out", "--lateness", "collected", course=course) == 0
     printed = capsys.readouterr().out
     assert tree_digest(submitted) == before
     book = recorded(db_url, course_id)

@@ -23,7 +23,7 @@ class Recorder:
     """The nbgrader course where conv-grader records its verdicts: the course itself when
     grading its ``submitted/`` folder, else a scratch course whose gradebook is ``db_url``."""
 
-    def __init__(self, root, db_url, course_dir, lateness="collected"):
+    def __init__(self, root, db_url, course_dir, lateness="timestamp"):
         self.root = Path(root)
         self.db_url = db_url
         self.course_dir = course_dir
@@ -168,10 +168,9 @@ class Recorder:
         if late(times.claimed) == late(when):
             return None
         return (f"nbgrader there goes by its timestamp.txt, {_claim(times)} "
-                f"({_lateness(late(times.claimed))}), but its copy was collected {_time(when)} "
-                f"({_lateness(late(when))}). Grading a copy of the folder records that time in "
-                f"OUT/gradebook.db; if you collected after the deadline, --lateness timestamp "
-                f"takes the students' own dates")
+                f"({_lateness(late(times.claimed))}), but {_clock(times, self.lateness)} "
+                f"{_time(when)} ({_lateness(late(when))}). Grading a copy of the folder records "
+                f"that time in OUT/gradebook.db{_hint(self.lateness)}")
 
     def _disagreement(self, student, assignment, times, when):
         """A warning when the recorded time ``when`` and the student's usable timestamp.txt
@@ -181,10 +180,22 @@ class Recorder:
         late = self._seconds_late(student, assignment)
         if late(times.claimed) == late(when):
             return None
-        return (f"the gradebook has it {_lateness(late(when))}: its copy was collected "
+        return (f"the gradebook has it {_lateness(late(when))}: {_clock(times, self.lateness)} "
                 f"{_time(when)}, while its timestamp.txt says {_time(times.claimed)} "
-                f"({_lateness(late(times.claimed))}); if you collected after the deadline, "
-                f"--lateness timestamp takes the students' own dates")
+                f"({_lateness(late(times.claimed))}){_hint(self.lateness)}")
+
+
+def _clock(times, source):
+    """Which clock gave the chosen time of ``times`` under ``source``."""
+    if source == "exchange" and times.exchanged is not None:
+        return "it reached nbgrader's exchange"
+    return "its copy was collected"
+
+
+def _hint(source):
+    return ("; if you collected after the deadline, --lateness exchange (or timestamp, the "
+            "students' own dates) does not count the collection" if source == "collected"
+            else "")
 
 
 def _claim(times):
@@ -207,7 +218,7 @@ def _lateness(seconds):
     return "late by " + " ".join(parts[:2])
 
 
-def recorder_for(course_dir, submissions, scratch, out, db_url, graded, lateness="collected"):
+def recorder_for(course_dir, submissions, scratch, out, db_url, graded, lateness="timestamp"):
     """Where conv-grader records its verdicts: the course's own gradebook when it grades the
     course's submitted/ folder, else a scratch course with OUT/gradebook.db (or ``db_url``);
     submission times from ``lateness`` (collect.LATENESS_SOURCES)."""

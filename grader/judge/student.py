@@ -94,6 +94,8 @@ def grade_student(work, run, record=None):
             said = [times.note()] if times and times.problem else []
             if said:
                 result.warnings.append(times.flag(work.student, assignment))
+            if times and times.exchange_note:  # its exchange folder was not found plainly
+                result.warnings.append(f"{work.student}/{assignment}: {times.exchange_note}")
             for name, course_nb in run.books[assignment].items():
                 rows, page_html, scores, reports = grade_notebook(
                     work.student, assignment, name, course_nb, work.notebooks.get((assignment, name)),

@@ -45,7 +45,8 @@ def fingerprint(work, run, course, lateness=COLLECTED):
     files = sorted((a, name, hashlib.sha256(Path(path).read_bytes()).hexdigest())
                    for (a, name), path in work.notebooks.items() if a in run.assignments)
     refused = sorted([str(a), str(n), why] for (a, n), why in work.refused.items())
-    times = sorted([a, str(t.chosen(lateness)), str(t.collected), str(t.problem)]
+    times = sorted([a, str(t.chosen(lateness)), str(t.collected), str(t.problem),
+                    str(t.exchange_note)]
                    for a, t in work.times.items() if a in run.assignments)
     return _digest(files, refused, _digest(str(run.seed)), sorted(run.assignments),
                    bool(run.limits.unsafe_no_sandbox), course, times)
