@@ -1,9 +1,12 @@
 """Lateness from a clock the student does not own (nbgrader #1104: timestamp.txt is written by
 the student's own process).
 
-- by default a submission's time is when its copy was collected (the notebooks' change
-  time on the instructor's disk): a timestamp.txt claiming an early date changes nothing;
-- ``--lateness timestamp`` takes the student's timestamp.txt, as nbgrader does;
+- by default, when the course's nbgrader exchange exists, a submission's time is when it
+  reached the exchange (the latest ctime over its inbound folder): a timestamp.txt claiming
+  an early date changes nothing, and collecting after the deadline makes no one late;
+- without an exchange the default is the student's timestamp.txt, as nbgrader does, said once
+  in the summary; so is a submission with no folder in the exchange;
+- ``--lateness collected`` takes when the copy was collected (a hub collecting continuously);
 - an oversized, unreadable, garbage, empty or future timestamp.txt is read at most
   MAX_TIMESTAMP_BYTES, costs no time, is never used (the collected time counts), and is said
   in the printed summary and on the student's feedback page;
@@ -227,3 +230,140 @@ def test_resume_keeps_a_student_only_with_the_same_submission_times(tmp_path):
     assert mark() == mark()
     assert mark() == mark(claimed=NOW)  # a date the run does not use
     assert mark() not in (mark("timestamp"), mark(collected=DUE), mark(problem="no date"))
+
+
+COURSE_ID = "conv101"
+RANDOM = "AbCdEfGhIjKl"  # nbgrader submit's +{random} part (ExchangeSubmit.add_random_string)
+
+
+def exchange_course(tmp_path):
+    """A course whose nbgrader config names an exchange (c.Exchange.root) holding its inbound
+    folder, as a hub's does; returns (course root, inbound folder)."""
+    root = tmp_path / "course"
+    shutil.copytree(build.SOLUTIONS / ASSIGNMENT, root / "solutions" / ASSIGNMENT)
+    (root / "nbgrader_config.py").write_text(
+        (REPO / "nbgrader_config.py").read_text()
+        + f"\nc.CourseDirectory.course_id = {COURSE_ID!r}"
+        + f"\nc.Exchange.root = {str(tmp_path / 'exchange')!r}\n")
+    inbound = tmp_path / "exchange" / COURSE_ID / "inbound"
+    inbound.mkdir(parents=True)
+    return root, inbound
+
+
+def submit_and_collect(inbound, submitted, student, stamp):
+    """`nbgrader submit` now (its inbound folder, named by the student's process's
+    ``stamp``, which also fills timestamp.txt), then `nbgrader collect` into ``submitted``.
+    Returns the inbound folder."""
+    folder = inbound / f"{student}+{ASSIGNMENT}+{stamp}+{RANDOM}"
+    folder.mkdir()
+    shutil.copy(HONEST, folder / f"{NOTEBOOK}.ipynb")
+    (folder / "timestamp.txt").write_text(stamp)
+    shutil.copytree(folder, submitted / student / ASSIGNMENT)
+    return folder
+
+
+def arrived(folder):
+    """When ``folder`` reached the exchange: the latest ctime over it and its entries."""
+    latest = max(os.lstat(p).st_ctime for p in [folder, *folder.iterdir()])
+    return datetime.datetime.fromtimestamp(latest, datetime.UTC).replace(tzinfo=None)
+
+
+def class_in_exchange(tmp_path):
+    """honest submits now with today's date; forger's process claims 2020 (folder name and
+    timestamp.txt alike); rewrote rewrites timestamp.txt in the exchange after submitting;
+    handcopied has no folder in the exchange (its file says 2020). Collected afterwards."""
+    course, inbound = exchange_course(tmp_path)
+    submitted = tmp_path / "submitted"
+    folders = {
+        "honest": submit_and_collect(inbound, submitted, "honest",
+                                     f"{NOW:%Y-%m-%d %H:%M:%S.%f} UTC"),
+        "forger": submit_and_collect(inbound, submitted, "forger", "2020-01-01 00:00:00.000000 UTC"),
+        "rewrote": submit_and_collect(inbound, submitted, "rewrote",
+                                      f"{NOW:%Y-%m-%d %H:%M:%S.%f} UTC"),
+    }
+    for student in ("rewrote",):  # the copy's timestamp.txt then names no folder
+        (submitted / student / ASSIGNMENT / "timestamp.txt").write_text(
+            "2020-01-01 00:00:00.000000 UTC")
+    submissions(submitted, ["handcopied"])
+    (submitted / "handcopied" / ASSIGNMENT / "timestamp.txt").write_text(
+        "2020-01-01 00:00:00.000000 UTC")
+    time.sleep(0.05)
+    for student in ("honest", "forger", "rewrote", "handcopied"):  # collected later still
+        os.utime(submitted / student / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
+    return course, submitted, folders
+
+
+def test_by_default_with_an_exchange_its_clock_makes_a_forged_date_late(tmp_path, capsys):
+    course, submitted, folders = class_in_exchange(tmp_path)
+    db_url = gradebook_with_due_date(tmp_path / "gradebook.db", COURSE_ID)  # due yesterday
+    assert grade(submitted, tmp_path / "out", "--db", db_url, course=course) == 0
+    printed = capsys.readouterr().out
+    book = recorded(db_url, COURSE_ID)
+    for student in ("honest", "forger", "rewrote"):
+        assert book[student][0] == arrived(folders[student])  # to the microsecond
+        assert book[student][0] < collected(submitted, student)  # not when collected
+        assert book[student][1] > 0  # submitted today, due yesterday
+    assert ("forger/03_pooling: the gradebook has it late by 1 d: it reached nbgrader's "
+            "exchange" in printed and "its timestamp.txt says 2020-01-01 00:00:00 UTC "
+            "(on time)" in printed)
+    assert ("warning: rewrote/03_pooling: its timestamp.txt names none of its 1 submission(s) "
+            "in the exchange, so the latest change to any of them counts") in printed
+    # No folder in the exchange: its timestamp.txt, said once in the summary.
+    assert book["handcopied"] == (datetime.datetime(2020, 1, 1), 0)
+    assert printed.count("note: lateness:") == 1
+    assert ("note: lateness: 1 submission(s) (handcopied/03_pooling) have no folder in the "
+            f"exchange {tmp_path / 'exchange' / COURSE_ID / 'inbound'}, so their time is "
+            f"their timestamp.txt's") in printed
+
+
+def test_with_an_exchange_a_submission_before_the_due_date_is_on_time_however_late_collected(
+        tmp_path, capsys):
+    course, submitted, folders = class_in_exchange(tmp_path)
+    db_url = gradebook_with_due_date(tmp_path / "gradebook.db", COURSE_ID,
+                                     due=NOW + datetime.timedelta(days=30))
+    assert grade(submitted, tmp_path / "out", "--db", db_url, "--lateness", "exchange",
+                 course=course) == 0
+    printed = capsys.readouterr().out
+    book = recorded(db_url, COURSE_ID)
+    for student in ("honest", "forger", "rewrote"):
+        assert book[student] == (arrived(folders[student]), 0)
+        assert collected(submitted, student) > book[student][0]
+    assert "the gradebook has it" not in printed  # both clocks say on time
+
+
+def test_without_an_exchange_the_default_is_the_timestamp_said_once(tmp_path, capsys):
+    course, inbound = exchange_course(tmp_path)
+    shutil.rmtree(tmp_path / "exchange")
+    submitted = submissions(tmp_path / "submitted", ["early", "junk", "none"])
+    db_url = gradebook_with_due_date(tmp_path / "gradebook.db", COURSE_ID)
+    assert grade(submitted, tmp_path / "out", "--db", db_url, course=course) == 0
+    printed = capsys.readouterr().out
+    book = recorded(db_url, COURSE_ID)
+    assert book["early"] == (datetime.datetime(2020, 1, 1), 0)  # nbgrader's own choice
+    assert book["junk"][0] == collected(submitted, "junk") and book["junk"][1] > 0
+    assert book["none"] == (None, 0)
+    assert printed.count("note: lateness:") == 1
+    assert (f"note: lateness: no nbgrader exchange here ({inbound} not found), so submission "
+            f"times are the students' own timestamp.txt") in printed
+    assert "junk/03_pooling: timestamp.txt holds no date" in printed  # flagged as before
+
+
+def test_the_exchange_is_read_by_lstat_only_and_within_its_bound(tmp_path):
+    from grader.collect.submissions import MAX_ENTRIES, Inbound, exchange_time
+
+    inbound = tmp_path / "inbound"
+    inbound.mkdir()
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    (inbound / f"link+{ASSIGNMENT}+2020-01-01 00:00:00 UTC").symlink_to(target)
+    assert Inbound(inbound).time_of("link", ASSIGNMENT, "2020-01-01 00:00:00 UTC", NOW) == (
+        None, None)  # a link is no submission: its timestamp.txt counts
+    crowded = inbound / f"crowd+{ASSIGNMENT}+2020-01-01 00:00:00 UTC"
+    crowded.mkdir()
+    for index in range(MAX_ENTRIES + 5):
+        (crowded / f"{index}.txt").write_text("")
+    latest, complete = exchange_time([crowded])
+    assert not complete and latest >= NOW - datetime.timedelta(minutes=5)
+    later = NOW + datetime.timedelta(days=1)  # more than is looked at: never earlier than its copy
+    when, note = Inbound(inbound).time_of("crowd", ASSIGNMENT, "2020-01-01 00:00:00 UTC", later)
+    assert when == later and f"more than {MAX_ENTRIES} entries" in note
