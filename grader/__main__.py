@@ -20,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from .collect import LATENESS_SOURCES, TIMESTAMP
 from .gradebook import EXAMPLES, REPO, CourseError, environment_path
 
 NOT_ALL_GRADED = 3  # autograde's exit status: graded, but not the submissions in not_graded.txt
@@ -41,7 +42,7 @@ def class_run(args, course):
     return ClassRun(course, Path(args.submissions), Path(args.out), assignment=args.assignment,
                     seed=args.seed, limits=Limits(unsafe_no_sandbox=args.unsafe_no_sandbox),
                     db_url=args.db, resume=args.resume, jobs=jobs, cluster=args.cluster,
-                    progress=not args.no_progress)
+                    progress=not args.no_progress, lateness=args.lateness)
 
 
 def _autograde(args):
@@ -50,7 +51,8 @@ def _autograde(args):
 
     started = time.perf_counter()
     try:
-        results, seed = autograde(class_run(args, args.course_dir))
+        notes = []
+        results, seed = autograde(class_run(args, args.course_dir), notes)
     except KeyboardInterrupt:
         print(f"\nautograde: interrupted; every student graded so far is recorded in "
               f"{Path(args.out) / JOURNAL} and the gradebook. Run the same command with "
@@ -63,6 +65,8 @@ def _autograde(args):
     for result in results:
         for warning in result.warnings:
             print(f"warning: {warning}")
+    for note in notes:  # once per run, not per student
+        print(f"note: {note}")
     if not args.unsafe_no_sandbox and cgroup_notice():  # once per run, not per student
         print(f"note: {cgroup_notice()}")
     source = (f"seed {seed}; pass --seed {seed} to reproduce" if args.seed is not None else
@@ -115,10 +119,11 @@ def _demo(args):
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="grader-demo-"))
     print(f"Grading the sample class in {EXAMPLES.relative_to(REPO)}/ "
           f"(one full-marks notebook set, three with typical mistakes, one empty):\n")
+    # The sample class has no exchange and no timestamp.txt: nbgrader's own source, said as such.
     demo_args = argparse.Namespace(submissions=EXAMPLES, out=out, jobs=args.jobs, db=None,
                                    seed=args.seed, assignment=None, no_progress=args.no_progress,
                                    unsafe_no_sandbox=args.unsafe_no_sandbox, resume=False,
-                                   cluster=None, course_dir=load(REPO))
+                                   cluster=None, course_dir=load(REPO), lateness=TIMESTAMP)
     code = _autograde(demo_args)
     if code != 0:
         return code
@@ -183,6 +188,18 @@ def build_parser():
     grade.add_argument("--resume", action="store_true",
                        help="keep the students an earlier run into the same OUT finished with "
                        "this seed and these very notebooks (by content); grade only the rest")
+    grade.add_argument("--lateness", choices=LATENESS_SOURCES, default=None,
+                       help="where a submission's time (nbgrader's layout) comes from, for the "
+                       "gradebook's lateness: 'exchange', when the student's `nbgrader submit` "
+                       "put it in the course's exchange inbound folder (its change times, a "
+                       "clock the student can only push later; a submission with no folder "
+                       "there goes by its timestamp.txt); 'timestamp', the timestamp.txt the "
+                       "student's own process wrote, as nbgrader takes it; 'collected', when "
+                       "its copy reached SUBMISSIONS (right only if collect runs continuously: "
+                       "after one `nbgrader collect` past the deadline everyone is late). "
+                       "Default: 'exchange' when the course's exchange (c.Exchange.root, else "
+                       "nbgrader's default, /<course_id>/inbound) exists here, else "
+                       "'timestamp'. An unusable timestamp.txt counts as 'collected'")
     grade.add_argument("--cluster", default=None, metavar="ADDRESS",
                        help="grade on the Dask cluster whose scheduler is at ADDRESS "
                        "(tcp://host:8786; needs conv-course[cluster]) instead of --jobs")

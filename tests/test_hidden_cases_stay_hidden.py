@@ -8,7 +8,8 @@ submission is bounded before anything parses it.
   exception type, not which input it changed;
 - a folder named ``vic\\n`` is not the classmate ``vic`` (nbgrader would strip it);
 - oversized notebooks (cells, JSON values), assignment folders (files) and timestamps cost
-  only their owner's rows, and never reach nbgrader."""
+  only their owner's rows, and never reach nbgrader (a submission with an oversized
+  timestamp.txt is recorded with the time it was collected: tests/test_lateness.py)."""
 
 import csv
 import json
@@ -176,6 +177,7 @@ def test_out_of_bounds_folders_cost_only_their_owner_and_never_reach_nbgrader(tm
 
     with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gradebook:
         recorded = {s.student_id: s.score for s in gradebook.assignment_submissions(ASSIGNMENT)}
-    # Every honest classmate's gradebook equals grades.csv; nothing out of bounds was recorded.
-    assert recorded == {"ada": 20, "vic": 20}
+    # Every honest classmate's gradebook equals grades.csv; nothing out of bounds was recorded
+    # (clock's timestamp.txt never reached nbgrader: the scratch course holds its collected time).
+    assert recorded == {"ada": 20, "vic": 20, "clock": 20}
     assert not os.path.exists(out / "feedback" / "vic\n")

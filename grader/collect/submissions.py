@@ -14,6 +14,7 @@ same student as another one) is set aside as Unusable, with why and how to fix i
 never becomes a path, and everyone else is still collected.
 """
 
+import datetime
 import hashlib
 import itertools
 import os
@@ -40,10 +41,105 @@ MAX_JSON_VALUES = 2_000_000  # commas in a notebook's JSON: what parsing it may 
 MAX_TIMESTAMP_BYTES = 256
 MAX_ENTRIES = 100  # files and folders in a student's folder, or in an assignment's (all levels)
 MAX_FOLDER_BYTES = 256 * 1024**2  # all files in a student's folder together
+# Where a submission's time comes from (--lateness): when it reached nbgrader's exchange (the
+# inbound folder the student's `nbgrader submit` made, by its change times: a clock the
+# student cannot move back); the timestamp.txt the student's own process wrote (nbgrader's
+# own choice); or when its copy reached SUBMISSIONS (right only when collect runs all along).
+EXCHANGE, TIMESTAMP, COLLECTED = "exchange", "timestamp", "collected"
+LATENESS_SOURCES = (EXCHANGE, TIMESTAMP, COLLECTED)
+# nbgrader's timestamps: a date, a time and a zone name or offset. Nothing else is handed to
+# its parser (dateutil's gettz would look a zone name up as a file path).
+TIMESTAMP_TEXT = re.compile(r"[0-9A-Za-z :.,+_-]{1,64}")
+CLOCK_SKEW = datetime.timedelta(minutes=5)  # a hub's clocks may differ a little from ours
 
 
 class SubmissionError(ValueError):
     pass
+
+
+@dataclass(frozen=True)
+class SubmissionTime:
+    """When one assignment of a student's (nbgrader's layout) was submitted, by three clocks;
+    datetimes are naive UTC, as nbgrader's gradebook keeps them.
+
+    collected: when its copy reached SUBMISSIONS: the latest change time (ctime) of its
+      notebooks there. The kernel sets a ctime to its own clock whenever a file is written
+      or its times are set, so no one without the machine's clock can move it back (nbgrader's
+      collect copies the student's modification times, which the student can set). After a
+      `nbgrader collect` run past the deadline, it is that run's time for everyone.
+    claimed: the date in its timestamp.txt, written by the student's own process; None when
+      there is none, or it is not used (``problem`` says why).
+    exchanged: when it reached nbgrader's exchange: the latest ctime over the inbound folder
+      it was collected from and everything in it (exchange_time); None when not looked for
+      (another --lateness) or not found there.
+    exchange_note: for the instructor, how ``exchanged`` was found when not plainly.
+    """
+
+    collected: datetime.datetime = None
+    claimed: datetime.datetime = None
+    problem: str = None
+    exchanged: datetime.datetime = None
+    exchange_note: str = None
+
+    def chosen(self, source):
+        """The submission time ``source`` (one of LATENESS_SOURCES) gives. ``exchange``
+        without an inbound folder falls back to ``timestamp``; a timestamp.txt that is not
+        used never erases lateness: then the collected time counts."""
+        if source == EXCHANGE and self.exchanged is not None:
+            return self.exchanged
+        if source in (TIMESTAMP, EXCHANGE) and not self.problem:
+            return self.claimed  # None without a timestamp.txt, as nbgrader records it
+        return self.collected
+
+    def _instead(self, whose):
+        what = "your work" if whose == "your" else "its copy"
+        if self.exchanged is not None:
+            return f": {whose} submission time is when {what} reached nbgrader's exchange, " \
+                   f"{shown_time(self.exchanged)}"
+        if self.collected:
+            return f": {whose} submission time is when {what} was collected, " \
+                   f"{shown_time(self.collected)}"
+        return ""
+
+    def note(self):
+        """For the student's feedback page: why their timestamp.txt was not used, or None."""
+        if not self.problem:
+            return None
+        return f"Note: {self.problem}, so it was not used{self._instead('your')}."
+
+    def flag(self, student, assignment):
+        """For the instructor: the same, or None."""
+        if not self.problem:
+            return None
+        return f"{student}/{assignment}: {self.problem}, so it was not used{self._instead('the')}"
+
+
+def shown_time(moment):
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment else "none"
+
+
+def _utc(seconds):
+    return datetime.datetime.fromtimestamp(seconds, datetime.UTC).replace(tzinfo=None)
+
+
+def claimed_time(data, now):
+    """(date, None) from a timestamp.txt's bytes ``data`` (at most MAX_TIMESTAMP_BYTES), as
+    nbgrader's own parser reads it, or (None, why it is not used): not a date, empty, or
+    later than ``now`` (naive UTC)."""
+    text = data.decode("ascii", "replace").strip()
+    if not text:
+        return None, "timestamp.txt is empty"
+    if not TIMESTAMP_TEXT.fullmatch(text):
+        return None, "timestamp.txt holds no date"
+    from nbgrader.utils import parse_utc
+
+    try:
+        moment = parse_utc(text)
+    except Exception:  # noqa: BLE001 - the student wrote it: any failure means "not a date"
+        return None, "timestamp.txt holds no date"
+    if moment > now + CLOCK_SKEW:
+        return None, f"timestamp.txt says {shown_time(moment)}, a date in the future"
+    return moment, None
 
 
 @dataclass
@@ -56,6 +152,8 @@ class StudentWork:
     # assignment -> why its submitted folder, as it is, must not be handed to nbgrader
     # (something in it is out of bounds): the grades stand, the gradebook is not written.
     kept_from_nbgrader: dict = field(default_factory=dict)
+    # assignment -> SubmissionTime, for assignments in nbgrader's layout
+    times: dict = field(default_factory=dict)
 
     def refusal(self, assignment, notebook):
         return (self.refused.get((assignment, notebook)) or self.refused.get((assignment, None))
@@ -75,6 +173,7 @@ class Unusable:
 class Collection:
     works: list  # StudentWork of every usable student id
     unusable: list  # Unusable: the submissions set aside
+    notes: list = field(default_factory=list)  # for the run's summary, each said once
 
 
 def shown(text, limit=120):
@@ -101,20 +200,21 @@ def notebook_problem(name, data):
     return None
 
 
-def copy_regular(source, target, max_bytes=MAX_NOTEBOOK_BYTES, check=notebook_problem):
+def copy_regular(source, target, max_bytes=MAX_NOTEBOOK_BYTES, check=notebook_problem,
+                 kind="a notebook file"):
     """Copy ``source`` to ``target`` if it is a regular file (not a link, FIFO or device)
     of at most ``max_bytes`` that ``check(name, data)`` finds nothing wrong with; otherwise
-    return the reason it is not copied."""
+    return the reason it is not copied (``kind``: what it should have been)."""
     try:
         fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY)
     except OSError as error:
         if os.path.islink(source):
-            return f"{Path(source).name} is a symbolic link, not a notebook file"
+            return f"{Path(source).name} is a symbolic link, not {kind}"
         return f"{Path(source).name} could not be opened: {error.strerror}"
     with os.fdopen(fd, "rb") as handle:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            return f"{Path(source).name} is {_kind(info.st_mode)}, not a notebook file"
+            return f"{Path(source).name} is {_kind(info.st_mode)}, not {kind}"
         data = handle.read(max_bytes + 1) if info.st_size <= max_bytes else b""
         if info.st_size > max_bytes or len(data) > max_bytes:
             return f"{Path(source).name} is larger than {_size(max_bytes)}"
@@ -280,11 +380,14 @@ def _unzipped(path, course, assignment, scratch):
     return Collection(works, unusable)
 
 
-def collect_usable(path, course, assignment=None, scratch=None):
+def collect_usable(path, course, assignment=None, scratch=None, inbound=None):
     """Every student's work under ``path``, copied into ``scratch`` (a zip unpacked there;
     without ``scratch``, a temporary folder that lives as long as the process), and apart
     from it every submission whose name is not a usable student id. ``course`` (a
     gradebook.CourseDir) names the notebooks of a flat folder's or a zip's ``assignment``.
+    ``inbound``: the folder of nbgrader's exchange where the course's submissions arrive,
+    for SubmissionTime.exchanged (nbgrader's layout); the collection's notes then say which
+    submissions it holds no folder of.
 
     Raises SubmissionError when there is nothing to grade."""
     if scratch is None:
@@ -316,13 +419,15 @@ def collect_usable(path, course, assignment=None, scratch=None):
     entries = [(d.name, str(d), d) for d in student_dirs + student_links
                if not d.name.startswith(".") and not (d / "grades.csv").exists()]
     usable, unusable = _sorted_ids(entries, RENAME_FOLDER)
-    works = [_student_folder(student, folder, assignment, scratch)
+    exchange = Inbound(inbound) if inbound is not None else None
+    works = [_student_folder(student, folder, assignment, scratch, exchange)
              for student, (_, folder) in sorted(usable.items())]
-    return _nothing_usable(path, Collection(works, unusable),
+    notes = [exchange.summary()] if exchange is not None and exchange.summary() else []
+    return _nothing_usable(path, Collection(works, unusable, notes),
                            "<student_id>/<assignment>/<notebook>.ipynb")
 
 
-def _student_folder(student, student_dir, assignment, scratch):
+def _student_folder(student, student_dir, assignment, scratch, inbound=None):
     work = StudentWork(student)
     if student_dir.is_symlink():
         work.refused[(None, None)] = (f"the folder {student_dir.name} is a symbolic link; "
@@ -345,20 +450,143 @@ def _student_folder(student, student_dir, assignment, scratch):
         if problem:
             work.refused[(name, None)] = work.kept_from_nbgrader[name] = problem
             continue
+        taken = []
         for notebook in sorted(assignment_dir.glob("*.ipynb")):
             take_notebook(work, (name, notebook.stem), notebook, scratch)
             if (name, notebook.stem) in work.refused:
                 work.kept_from_nbgrader[name] = work.refused[(name, notebook.stem)]
-        # nbgrader's submission time travels with the copies (late penalties read it);
-        # a timestamp that is not a small regular file is left behind, and the folder is
-        # then not handed to nbgrader as it is.
-        if (assignment_dir / "timestamp.txt").exists():
-            problem = copy_regular(assignment_dir / "timestamp.txt", Path(scratch) / "collected"
-                                   / student / name / "timestamp.txt",
-                                   max_bytes=MAX_TIMESTAMP_BYTES, check=None)
-            if problem:
-                work.kept_from_nbgrader[name] = problem
+            else:
+                taken.append(notebook)
+        work.times[name] = _submission_time(assignment_dir, taken, Path(scratch) / "collected"
+                                            / student / name / "timestamp.txt", student,
+                                            inbound)
     return work
+
+
+def _submission_time(folder, notebooks, copy, student, inbound=None):
+    """The SubmissionTime of an assignment ``folder`` of ``student`` whose ``notebooks`` were
+    collected; with ``inbound`` (an Inbound), also when it reached the exchange. Its
+    timestamp.txt is read only when it is a regular file of at most MAX_TIMESTAMP_BYTES
+    (through ``copy``, where it is kept), so a huge or odd one costs nothing."""
+    changes = [os.lstat(p).st_ctime for p in notebooks]
+    collected = _utc(max(changes)) if changes else None
+    stamp, text, claimed, problem = folder / "timestamp.txt", None, None, None
+    if os.path.lexists(stamp):
+        problem = copy_regular(stamp, copy, max_bytes=MAX_TIMESTAMP_BYTES, check=None,
+                               kind="a plain file")
+        if not problem:
+            now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+            text = copy.read_bytes().decode("ascii", "replace").strip()
+            claimed, problem = claimed_time(copy.read_bytes(), now)
+    exchanged = note = None
+    if inbound is not None:
+        exchanged, note = inbound.time_of(student, folder.name, text, collected)
+    return SubmissionTime(collected, claimed, problem, exchanged, note)
+
+
+class Inbound:
+    """nbgrader's exchange folder of a course's submissions, ``{Exchange.root}/{course_id}/
+    inbound``: each `nbgrader submit` makes ``{student}+{assignment}+{timestamp}`` there (with
+    ``+{random}`` when ExchangeSubmit.add_random_string is on), holding the
+    notebooks and a timestamp.txt of that very ``{timestamp}``; `nbgrader collect` copies the
+    folder it picks (the latest by that name's timestamp, or the latest before the due date)
+    to submitted/{student}/{assignment}/, timestamp.txt included.
+
+    Its names are listed once per run (nothing followed, nothing read); the folders are only
+    lstat'ed, each submission's at most MAX_ENTRIES entries (exchange_time)."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.names = {}  # a name, and the name less its last one or two "+parts" -> [names]
+        with os.scandir(self.path) as entries:
+            for entry in entries:
+                name = entry.name
+                for key in {name, name.rsplit("+", 1)[0], name.rsplit("+", 2)[0]}:
+                    self.names.setdefault(key, []).append(name)
+        self.unmatched = []  # "student/assignment" with no folder here (timestamp.txt counts)
+
+    def _named(self, key, exact):
+        """The folders named ``key`` (+ a random part), or (``exact`` False) ``key``+anything."""
+        found = self.names.get(key, [])
+        if exact:
+            return sorted({n for n in found if n == key or n.rsplit("+", 1)[0] == key})
+        return sorted({n for n in found if n.startswith(key + "+")})
+
+    def time_of(self, student, assignment, text, collected):
+        """(when ``student``'s ``assignment`` reached the exchange, a note for the instructor
+        or None); (None, None) when the student has no folder here for it. ``text``: its
+        collected timestamp.txt (None when there is none or it was not read), which names the
+        very folder collect copied: submit writes the same timestamp in both. When it names
+        none (the student rewrote timestamp.txt in the exchange after submitting, or the copy
+        is not from this exchange), every folder of the student's for the assignment counts:
+        the latest is a time the student could only have made later, never earlier."""
+        prefix = f"{student}+{assignment}"
+        folders = self._named(f"{prefix}+{text}", exact=True) if text else []
+        note = None
+        if not folders:
+            folders = self._named(prefix, exact=False)
+            if not folders:
+                self.unmatched.append(f"{student}/{assignment}")
+                return None, None
+            note = (f"its timestamp.txt names none of its {len(folders)} submission(s) in the "
+                    f"exchange, so the latest change to any of them counts")
+        latest, complete = exchange_time([self.path / name for name in folders])
+        if latest is None:  # links or files by those names: no submission of nbgrader's
+            self.unmatched.append(f"{student}/{assignment}")
+            return None, None
+        if not complete:  # more entries than are looked at: its copy's time may be later
+            latest = max(t for t in (latest, collected) if t is not None)
+            note = (f"its folders in the exchange hold more than {MAX_ENTRIES} entries, so "
+                    f"the later of their latest change seen and its copy's collection counts")
+        return latest, note
+
+    def summary(self):
+        """One line for the run's summary when some submissions had no folder here, or None."""
+        if not self.unmatched:
+            return None
+        some = ", ".join(self.unmatched[:5]) + (", ..." if len(self.unmatched) > 5 else "")
+        return (f"lateness: {len(self.unmatched)} submission(s) ({some}) have no folder in the "
+                f"exchange {self.path}, so their time is their timestamp.txt's, which the "
+                f"student's own process wrote (one that is unusable counts as when its copy "
+                f"was collected)")
+
+
+def exchange_time(folders):
+    """(the latest change time, naive UTC, over ``folders`` and every entry in them, True) by
+    lstat only (no link followed); after MAX_ENTRIES entries in all it stops: (the latest
+    so far, False). A real folder only: a link or file of that name counts as nothing.
+
+    A ctime is the kernel's clock when the entry was last written, renamed or had its times
+    set: the folder's changes when an entry is added or removed in it, each file's when it is
+    rewritten. No one but the machine's administrator can set it back, so the student can only
+    make this time later."""
+    latest, looked = None, 0
+    stack = []
+    for folder in folders:
+        try:
+            info = os.lstat(folder)
+        except OSError:
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            latest = max(latest or info.st_ctime, info.st_ctime)
+            stack.append(folder)
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as entries:
+                for entry in entries:
+                    looked += 1
+                    if looked > MAX_ENTRIES:
+                        return _utc(latest), False
+                    try:
+                        info = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    latest = max(latest, info.st_ctime)
+                    if stat.S_ISDIR(info.st_mode):
+                        stack.append(entry.path)
+        except OSError:
+            continue
+    return (_utc(latest) if latest is not None else None), True
 
 
 def listing(unusable, limit=None):

@@ -57,6 +57,19 @@ class CourseDir:
     def db_url(self):
         return self._coursedir().db_url
 
+    @property
+    def exchange_inbound(self):
+        """Where nbgrader's exchange keeps this course's submissions, ``{Exchange.root}/
+        {course_id}/inbound``, the root as `nbgrader collect` takes it (the config's
+        ``c.Exchange.root``, else nbgrader's default); None without a course id. It need not
+        exist."""
+        from nbgrader.exchange.default.exchange import Exchange
+
+        course_id = self.course_id
+        if not course_id:
+            return None
+        return Path(Exchange(config=self.config).root) / course_id / "inbound"
+
     def assignments(self):
         """The course's assignments: the source folders holding notebooks."""
         if not self.source.is_dir():

@@ -1,6 +1,13 @@
 """Recording verdicts in nbgrader's gradebook: ``nbgrader autograde`` itself, configured with
 the trusted judge (nbgrader_judge), handed the verdicts already decided so nothing is judged
-twice. Autograded notebooks, scores and timestamps land in the gradebook the standard way."""
+twice. Autograded notebooks, scores and timestamps land in the gradebook the standard way.
+
+nbgrader takes a submission's time from the timestamp.txt beside its notebooks. In a scratch
+course that file is ours: it holds the time ``--lateness`` chose. The course's own submitted/
+folder is never written, so there nbgrader reads the student's file, and formgrader counts a
+submission as autograded only while the gradebook's time equals that file's: a submission is
+recorded there only when that file is usable and makes it exactly as late as the chosen time.
+"""
 
 import os
 import shutil
@@ -16,10 +23,11 @@ class Recorder:
     """The nbgrader course where conv-grader records its verdicts: the course itself when
     grading its ``submitted/`` folder, else a scratch course whose gradebook is ``db_url``."""
 
-    def __init__(self, root, db_url, course_dir):
+    def __init__(self, root, db_url, course_dir, lateness="timestamp"):
         self.root = Path(root)
         self.db_url = db_url
         self.course_dir = course_dir
+        self.lateness = lateness  # collect.LATENESS_SOURCES: where submission times come from
         self.api = None
 
     def _make_config(self):
@@ -63,27 +71,26 @@ class Recorder:
         """A fresh API handle, for a worker process that inherited this object."""
         self.api = nbgrader_api(self._make_config())
 
-    def submit(self, student, assignment, notebooks):
-        """Place a student's notebooks (and nbgrader's timestamp.txt) where nbgrader looks.
-        The course's own submitted/ folder is never written: what was graded are safe copies
-        of the very files nbgrader reads there."""
+    def submit(self, student, assignment, notebooks, when=None):
+        """Place a student's notebooks, and a timestamp.txt saying ``when`` (naive UTC; none
+        for None), where nbgrader looks. The course's own submitted/ folder is never written:
+        what was graded are safe copies of the very files nbgrader reads there."""
         if self.in_place:
             return
         folder = self.root / "submitted" / student / assignment
-        sources = {Path(p).resolve().parent for p in notebooks.values()}
         if folder.exists():
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
         for name, path in notebooks.items():
             shutil.copy(path, folder / f"{name}.ipynb")
-        for source in sources:
-            if (source / "timestamp.txt").is_file():
-                shutil.copy(source / "timestamp.txt", folder / "timestamp.txt")
+        if when is not None:  # the format nbgrader's submit writes; it reads it back exactly
+            (folder / "timestamp.txt").write_text(f"{when:%Y-%m-%d %H:%M:%S.%f} UTC")
 
-    def record(self, student, assignment, notebooks, decided):
+    def record(self, student, assignment, notebooks, decided, when=None):
         """nbgrader autograde of one submission, writing the trusted verdicts ``decided``
-        ({notebook: {grade_id: (score, report)}}); returns None, or nbgrader's error text."""
-        self.submit(student, assignment, notebooks)
+        ({notebook: {grade_id: (score, report)}}) and, in a scratch course, the submission
+        time ``when``; returns None, or nbgrader's error text."""
+        self.submit(student, assignment, notebooks, when)
         keys = [(student, assignment, name) for name in decided]
         DECIDED.update({(student, assignment, name): v for name, v in decided.items()})
         try:
@@ -112,21 +119,115 @@ class Recorder:
                     f"{work.student}/{assignment}: not recorded in the gradebook (grades.csv has "
                     f"it): {work.kept_from_nbgrader[assignment]}")
                 continue
-            problem = self.record(work.student, assignment, submitted, result.decided[assignment])
+            times = work.times.get(assignment)  # None outside nbgrader's layout: no time
+            when = times.chosen(self.lateness) if times else None
+            if times and self.in_place:
+                why = self._not_as_chosen(work.student, assignment, times, when)
+                if why:
+                    result.warnings.append(
+                        f"{work.student}/{assignment}: not recorded in the course's gradebook "
+                        f"(grades.csv has it): {why}")
+                    continue
+            problem = self.record(work.student, assignment, submitted, result.decided[assignment],
+                                  when)
             if problem:  # the grades stand; only the gradebook copy is missing
                 result.warnings.append(f"{work.student}/{assignment}: nbgrader could not record "
                                        f"this submission in the gradebook: {problem}")
+            elif times and not self.in_place:
+                said = self._disagreement(work.student, assignment, times, when)
+                if said:
+                    result.warnings.append(f"{work.student}/{assignment}: {said}")
+
+    def _seconds_late(self, student, assignment):
+        """A function giving how late a time is for ``student``'s ``assignment``, as nbgrader
+        counts it (the gradebook's due date plus the student's extension; 0 without one)."""
+        from nbgrader.api import Gradebook, MissingEntry
+
+        with Gradebook(self.db_url, self.course_dir.course_id) as gradebook:
+            try:
+                due = gradebook.find_assignment(assignment).duedate
+            except MissingEntry:
+                due = None
+            try:
+                extension = gradebook.find_submission(assignment, student).extension
+            except MissingEntry:
+                extension = None
+        if due is not None and extension is not None:
+            due = due + extension
+        return lambda when: (0.0 if due is None or when is None
+                             else max(0.0, (when - due).total_seconds()))
+
+    def _not_as_chosen(self, student, assignment, times, when):
+        """Why nbgrader, reading the student's own timestamp.txt in the course's submitted/
+        folder, would not record the lateness of ``when``; None when it would."""
+        if times.problem:
+            return f"{times.problem}, and nbgrader would read it there"
+        if times.claimed == when:
+            return None
+        late = self._seconds_late(student, assignment)
+        if late(times.claimed) == late(when):
+            return None
+        return (f"nbgrader there goes by its timestamp.txt, {_claim(times)} "
+                f"({_lateness(late(times.claimed))}), but {_clock(times, self.lateness)} "
+                f"{_time(when)} ({_lateness(late(when))}). Grading a copy of the folder records "
+                f"that time in OUT/gradebook.db{_hint(self.lateness)}")
+
+    def _disagreement(self, student, assignment, times, when):
+        """A warning when the recorded time ``when`` and the student's usable timestamp.txt
+        disagree about lateness (a forged date, or a copy collected after the deadline)."""
+        if times.problem or times.claimed is None or when == times.claimed:
+            return None
+        late = self._seconds_late(student, assignment)
+        if late(times.claimed) == late(when):
+            return None
+        return (f"the gradebook has it {_lateness(late(when))}: {_clock(times, self.lateness)} "
+                f"{_time(when)}, while its timestamp.txt says {_time(times.claimed)} "
+                f"({_lateness(late(times.claimed))}){_hint(self.lateness)}")
 
 
-def recorder_for(course_dir, submissions, scratch, out, db_url, graded):
+def _clock(times, source):
+    """Which clock gave the chosen time of ``times`` under ``source``."""
+    if source == "exchange" and times.exchanged is not None:
+        return "it reached nbgrader's exchange"
+    return "its copy was collected"
+
+
+def _hint(source):
+    return ("; if you collected after the deadline, --lateness exchange (or timestamp, the "
+            "students' own dates) does not count the collection" if source == "collected"
+            else "")
+
+
+def _claim(times):
+    return f"which says {_time(times.claimed)}" if times.claimed else "and it has none"
+
+
+def _time(moment):
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment else "no time"
+
+
+def _lateness(seconds):
+    """'on time', or 'late by 2 d 3 h', 'late by 5 min 2 s'."""
+    if seconds <= 0:
+        return "on time"
+    left, parts = max(1, int(seconds)), []
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
+        if left >= size or (unit == "s" and not parts):
+            parts.append(f"{left // size} {unit}")
+            left %= size
+    return "late by " + " ".join(parts[:2])
+
+
+def recorder_for(course_dir, submissions, scratch, out, db_url, graded, lateness="timestamp"):
     """Where conv-grader records its verdicts: the course's own gradebook when it grades the
-    course's submitted/ folder, else a scratch course with OUT/gradebook.db (or ``db_url``)."""
+    course's submitted/ folder, else a scratch course with OUT/gradebook.db (or ``db_url``);
+    submission times from ``lateness`` (collect.LATENESS_SOURCES)."""
     if Path(submissions).resolve() == course_dir.submitted.resolve():
-        recorder = Recorder(course_dir.root, db_url or course_dir.db_url, course_dir)
+        recorder = Recorder(course_dir.root, db_url or course_dir.db_url, course_dir, lateness)
         recorder.check_registered(graded)
         return recorder
     out_db = f"sqlite:///{(Path(out) / 'gradebook.db').resolve()}"
-    recorder = Recorder(Path(scratch) / "course", db_url or out_db, course_dir)
+    recorder = Recorder(Path(scratch) / "course", db_url or out_db, course_dir, lateness)
     recorder.prepare()
     return recorder
 

@@ -26,9 +26,10 @@ def graded_cells(notebook):
 
 
 def grade_notebook(student, assignment, name, course_nb, path, run, deadline=None,
-                   refused=None, host=None, cpu_deadline=None):
+                   refused=None, host=None, cpu_deadline=None, page_notes=()):
     """Rows and a feedback page for one submitted (or missing, or ``refused``) notebook,
-    with the scores and reports nbgrader records; ``host``: the student's StudentSandbox."""
+    with the scores and reports nbgrader records; ``host``: the student's StudentSandbox;
+    ``page_notes``: sentences for the page only (not the gradebook's cell reports)."""
     cells = graded_cells(course_nb)
     manual = [(g, p) for g, p, kind in cells if kind == "manual"]
     tests = [(g, p) for g, p, kind in cells if kind == "test"]
@@ -42,16 +43,18 @@ def grade_notebook(student, assignment, name, course_nb, path, run, deadline=Non
 
     if path is None and not refused:
         message = "This notebook was not submitted."
-        return (rows("missing"), page(student, assignment, name, [], manual, run.notes,
-                                      error=message), {}, {g: message for g, _ in tests})
+        return (rows("missing"), page(student, assignment, name, [], manual,
+                                      run.notes + list(page_notes), error=message), {},
+                {g: message for g, _ in tests})
     try:
         if refused:
             raise ValueError(refused)
         submission = notebook_code.read(path)
     except ValueError as error:
         message = f"Could not be graded: {error}"
-        return (rows("error"), page(student, assignment, name, [], manual, run.notes,
-                                    error=message), {}, {g: message for g, _ in tests})
+        return (rows("error"), page(student, assignment, name, [], manual,
+                                    run.notes + list(page_notes), error=message), {},
+                {g: message for g, _ in tests})
     # A test cell's grade id names its task, whatever the assignment is called.
     tasks = [g.removeprefix("test_") for g, _ in tests if g.removeprefix("test_") in TASKS]
     cells = notebook_code.student_cells(submission, course_nb)
@@ -83,8 +86,8 @@ def grade_notebook(student, assignment, name, course_nb, path, run, deadline=Non
         entries.append({"function": grade_id, "score": score, "max_score": points[grade_id],
                         "report": text})
         reports[grade_id] = "\n".join([text] + notes)
-    return rows("graded", scores), page(student, assignment, name, entries, manual, notes), \
-        scores, reports
+    return rows("graded", scores), page(student, assignment, name, entries, manual,
+                                        notes + list(page_notes)), scores, reports
 
 
 def grade_student(work, run, record=None):
@@ -100,11 +103,18 @@ def grade_student(work, run, record=None):
     try:
         for assignment in run.assignments:
             decided = {}
+            # A timestamp.txt that was not used is said on the pages and to the instructor.
+            times = work.times.get(assignment)
+            said = [times.note()] if times and times.problem else []
+            if said:
+                result.warnings.append(times.flag(work.student, assignment))
+            if times and times.exchange_note:  # its exchange folder was not found plainly
+                result.warnings.append(f"{work.student}/{assignment}: {times.exchange_note}")
             for name, course_nb in run.books[assignment].items():
                 rows, page_html, scores, reports = grade_notebook(
                     work.student, assignment, name, course_nb, work.notebooks.get((assignment, name)),
                     run, deadline, refused=work.refusal(assignment, name), host=host,
-                    cpu_deadline=cpu_deadline,
+                    cpu_deadline=cpu_deadline, page_notes=said,
                 )
                 result.rows += rows
                 result.pages[(assignment, name)] = page_html

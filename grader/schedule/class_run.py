@@ -21,7 +21,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..collect import collect_usable
+from ..collect import EXCHANGE, TIMESTAMP, collect_usable
 from ..feedback import write_outputs
 from ..gradebook import nbgrader_setup_once, recorder_for
 from ..judge import Run, course_secret
@@ -39,7 +39,11 @@ class ClassRun:
     Where results go: ``out`` (grades.csv, feedback/, the journal), the gradebook ``db_url``
     (default: the course's when grading its submitted/ folder, else OUT/gradebook.db), and
     nbgrader's gradebook at all only with ``use_nbgrader``.
-    With what: the sandbox's ``limits`` and the hidden cases' ``seed`` (None: the course secret).
+    With what: the sandbox's ``limits`` and the hidden cases' ``seed`` (None: the course secret);
+    submission times (nbgrader's layout) from ``lateness``, one of collect.LATENESS_SOURCES:
+    when each reached nbgrader's exchange, the students' own timestamp.txt, or when each copy
+    was collected; None (the default): ``exchange`` when the course's exchange inbound folder
+    exists here, else ``timestamp`` (lateness_source).
     How: ``resume`` keeps the students an earlier run into OUT finished; ``jobs`` pool processes,
     or the Dask scheduler at ``cluster``; a progress bar with ``progress``. ``in_process``
     grades here instead, where a crash in the judging ends the run (for profiling only).
@@ -58,9 +62,32 @@ class ClassRun:
     cluster: str = None
     progress: bool = True
     in_process: bool = False  # grade in this process, without crash containment (profiling)
+    lateness: str = None
 
 
-def autograde(request):
+def lateness_source(course, lateness=None):
+    """(the --lateness source, the exchange's inbound folder to read or None, a note for the
+    summary or None) for ``course``: ``lateness`` itself when given, else ``exchange`` when the
+    course's nbgrader config (or nbgrader's default) names an exchange whose inbound folder
+    exists, else ``timestamp``, nbgrader's own choice."""
+    inbound = course.exchange_inbound
+    found = inbound is not None and inbound.is_dir()
+    where = f"{inbound}" if inbound is not None else "(the course has no course_id)"
+    if lateness is None and found:
+        return EXCHANGE, inbound, None
+    if lateness is None:
+        return TIMESTAMP, None, (
+            f"lateness: no nbgrader exchange here ({where} not found), so submission times "
+            f"are the students' own timestamp.txt, as nbgrader takes them (--lateness "
+            f"timestamp; pass --lateness collected if your hub collects continuously)")
+    if lateness == EXCHANGE and not found:
+        return EXCHANGE, None, (
+            f"lateness: --lateness exchange, but there is no nbgrader exchange here ({where} "
+            f"not found), so submission times are the students' own timestamp.txt")
+    return lateness, inbound if lateness == EXCHANGE else None, None
+
+
+def autograde(request, notes=None):
     """Grade every student of ``request`` (a ClassRun); returns (results, seed). The
     submissions whose name is not a usable student id are listed in OUT/not_graded.txt
     instead, a file that exists only while there are some.
@@ -70,19 +97,26 @@ def autograde(request):
     ``request.resume`` grades only those not committed with the same seed and submissions.
     Raises sandbox.SandboxUnavailable before anything is graded when no sandbox can start
     here, unless ``request.limits.unsafe_no_sandbox`` says to grade without one.
-    Ctrl-C (KeyboardInterrupt) lets the students in progress finish and be committed."""
+    Ctrl-C (KeyboardInterrupt) lets the students in progress finish and be committed.
+    ``notes``, a list, receives what the run's summary should say once (where submission
+    times came from, when not as asked)."""
     course = request.course
+    lateness, inbound, said = lateness_source(course, request.lateness)
+    notes = [] if notes is None else notes
     out = Path(request.out)
     seed = course_secret(course.root) if request.seed is None else request.seed
     if request.cluster is None:
         verify(request.limits)  # on a cluster, each worker verifies its own sandbox
     with tempfile.TemporaryDirectory(prefix="autograde-") as scratch:
-        collection = collect_usable(request.submissions, course, request.assignment, scratch)
+        collection = collect_usable(request.submissions, course, request.assignment, scratch,
+                                    inbound)
+        notes += [said] if said else []
+        notes += collection.notes
         works = collection.works
         out.mkdir(parents=True, exist_ok=True)  # after collect: OUT may sit inside SUBMISSIONS
         graded = course.graded_assignments(works, request.assignment)
         run = Run(seed, request.limits, tuple(graded), course.notebooks(graded))
-        marks = fingerprints(works, run)
+        marks = fingerprints(works, run, lateness)
         journal = Journal(out, fresh=not request.resume)
         try:
             done = journal.finished(marks)
@@ -96,7 +130,7 @@ def autograde(request):
                 recorder = None
                 if request.use_nbgrader and todo:
                     recorder = recorder_for(course, request.submissions, scratch, out,
-                                            request.db_url, graded)
+                                            request.db_url, graded, lateness)
                 fresh = _schedule(todo, run, recorder, request, commit, len(works))
             # Everything written comes from the journal, so a resumed run writes what an
             # uninterrupted one would; breakdowns were never committed and come from this run.

@@ -4,7 +4,8 @@ Each graded student's rows, feedback pages and reports are committed here (SQLit
 transaction per student) the moment the instructor's process receives them, next to the
 gradebook entry nbgrader made. A run that stops (Ctrl-C, a crash, a closed laptop) keeps
 every finished student; ``--resume`` reuses the entries whose fingerprint still matches
-(same seed, same submitted files by content, same course notebooks, same sandbox mode)
+(same seed, same submitted files by content, same course notebooks, same sandbox mode,
+same submission times)
 and grades only the rest. grades.csv, the feedback pages and the summary are rebuilt
 from these entries, so a resumed run writes exactly what an uninterrupted one would.
 
@@ -16,6 +17,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+from ..collect import COLLECTED
 from ..judge import StudentResult
 
 FILE = "graded.sqlite"
@@ -35,21 +37,25 @@ def course_fingerprint(books):
                           for a, notebooks in books.items() for name, nb in notebooks.items()))
 
 
-def fingerprint(work, run, course):
+def fingerprint(work, run, course, lateness=COLLECTED):
     """One student's grading inputs: the submitted files by content hash, what was refused
-    and why, the run's seed (hashed, never stored), assignments and sandbox mode, and
-    ``course`` (course_fingerprint of the run's books)."""
+    and why, the run's seed (hashed, never stored), assignments and sandbox mode,
+    ``course`` (course_fingerprint of the run's books), and each assignment's submission
+    time as ``lateness`` chooses it (the gradebook records it, the feedback may say it)."""
     files = sorted((a, name, hashlib.sha256(Path(path).read_bytes()).hexdigest())
                    for (a, name), path in work.notebooks.items() if a in run.assignments)
     refused = sorted([str(a), str(n), why] for (a, n), why in work.refused.items())
+    times = sorted([a, str(t.chosen(lateness)), str(t.collected), str(t.problem),
+                    str(t.exchange_note)]
+                   for a, t in work.times.items() if a in run.assignments)
     return _digest(files, refused, _digest(str(run.seed)), sorted(run.assignments),
-                   bool(run.limits.unsafe_no_sandbox), course)
+                   bool(run.limits.unsafe_no_sandbox), course, times)
 
 
-def fingerprints(works, run):
-    """{student: fingerprint} of ``works`` graded in ``run``."""
+def fingerprints(works, run, lateness=COLLECTED):
+    """{student: fingerprint} of ``works`` graded in ``run``, times chosen by ``lateness``."""
     course = course_fingerprint(run.books)
-    return {work.student: fingerprint(work, run, course) for work in works}
+    return {work.student: fingerprint(work, run, course, lateness) for work in works}
 
 
 class Journal:
