@@ -23,10 +23,12 @@ import pytest
 
 from grader.__main__ import main
 from grader.collect import StudentWork, take_notebook
-from grader.collect.submissions import (MAX_CELLS, MAX_ENTRIES, MAX_TIMESTAMP_BYTES,
-                                        unusable_id)
+from grader.collect.submissions import (MAX_CELLS, MAX_ENTRIES, MAX_NESTING,
+                                        MAX_TIMESTAMP_BYTES, unusable_id)
 from grader.diagnosis.tasks import TASKS
 from grader.judge import judge_notebook, student_seed
+from grader.judge.calls import SEALED_WRONG
+from grader.sandbox import StudentSandbox
 
 from .conftest import load_sample_class_builder
 
@@ -93,7 +95,26 @@ def test_the_hidden_cases_run_in_a_fresh_worker_of_their_own(tmp_path, monkeypat
     assert len(log.read_text().splitlines()) == 2  # public cases, then hidden ones
 
 
+def test_a_sandbox_whose_worker_saw_hidden_inputs_is_never_used_again():
+    """State the template's clean check cannot see (IPv6 flow labels, kernel counters) must
+    not reach the student's next notebook, whose feedback is not sealed."""
+    host = StudentSandbox()
+    try:
+        judge_notebook([], [("cell-1", MAX_POOL)], ["max_pool_forward"], seed=2, host=host)
+        assert host.sandbox is None
+    finally:
+        host.close()
+
+
+WRONG_BY_CHOICE = MAX_POOL.replace("return out, (x, pool_param)", """
+    if x.shape[0] * x.shape[1] * x.shape[2] * x.shape[3] not in (32, 50, 70, 24, 126, 9):
+        r = [1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6][int(abs(x.flat[0]) * 1e6) % 6]
+        return out * (1 + 2 * r / (1 - r)), (x, pool_param)  # rel_error r: a digit it chose
+    return out, (x, pool_param)""")
+
+
 @pytest.mark.parametrize("channel,source,marker", [
+    ("a rel_error", WRONG_BY_CHOICE, "rel_error"),
     ("an exception type", "def max_pool_forward_naive(x, pool_param):\n"
                           "    raise ZeroDivisionError('x')\n", "ZeroDivisionError"),
     ("the input it changed", "def max_pool_forward_naive(x, pool_param):\n"
@@ -104,8 +125,13 @@ def test_a_hidden_case_says_nothing_the_students_code_chose(channel, source, mar
                               seed=4).verdicts["max_pool_forward"]
     public = "\n".join(p for v in verdicts if v.case.label.startswith("public") for p in v.problems)
     hidden = "\n".join(p for v in verdicts if v.case.label.startswith("hidden") for p in v.problems)
-    assert hidden and not any(v.passed for v in verdicts)
-    assert marker in public and marker not in hidden, channel
+    hidden_verdicts = [v for v in verdicts if v.case.label.startswith("hidden")]
+    assert hidden and not any(v.passed for v in hidden_verdicts)
+    # however it went wrong, a hidden case says the same: the outcome is not a channel
+    assert {tuple(v.problems) for v in hidden_verdicts} == {(SEALED_WRONG,)}
+    assert marker not in hidden, channel
+    if channel != "a rel_error":  # that one passes its public cases
+        assert marker in public, channel
 
 
 def test_every_bit_of_the_hash_seeds_the_hidden_cases():
@@ -140,6 +166,19 @@ def test_oversized_notebooks_are_refused_before_anything_parses_them(tmp_path):
     work = StudentWork("mal")
     take_notebook(work, (ASSIGNMENT, NOTEBOOK), path, tmp_path / "scratch")
     assert "JSON values" in work.refused[(ASSIGNMENT, NOTEBOOK)]
+    # nbgrader writes its copy back indented, a line per level: deep nesting is quadratic
+    text = json.dumps({"cells": [], "metadata": {"x": "[[["}, "nbformat": 4, "nbformat_minor": 5})
+    path.write_text(text.replace('"x": "[[["', '"x": ' + "[" * 400 + "]" * 400))
+    work = StudentWork("mal")
+    take_notebook(work, (ASSIGNMENT, NOTEBOOK), path, tmp_path / "scratch")
+    assert f"more than {MAX_NESTING} levels deep" in work.refused[(ASSIGNMENT, NOTEBOOK)]
+    # cells are counted as a parser sees them: an escaped key counts too
+    cell = '{"cell\\u005ftype": "raw", "metadata": {}, "source": ""}'
+    path.write_text('{"cells": [' + ", ".join([cell] * (MAX_CELLS + 1)) + '], "metadata": {}, '
+                    '"nbformat": 4, "nbformat_minor": 5}')
+    work = StudentWork("mal")
+    take_notebook(work, (ASSIGNMENT, NOTEBOOK), path, tmp_path / "scratch")
+    assert f"more than {MAX_CELLS} cells" in work.refused[(ASSIGNMENT, NOTEBOOK)]
 
 
 def test_out_of_bounds_folders_cost_only_their_owner_and_never_reach_nbgrader(tmp_path):

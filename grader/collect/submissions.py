@@ -17,6 +17,7 @@ never becomes a path, and everyone else is still collected.
 import datetime
 import hashlib
 import itertools
+import json
 import os
 import re
 import stat
@@ -24,6 +25,8 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 
 # Matched whole (fullmatch): `$` would also match before a final newline, and nbgrader strips
@@ -37,7 +40,8 @@ RENAME_FILE = f"rename the file to <the student's id>.ipynb ({ID_RULE})"
 # timestamp's bytes, and the files in a student's or an assignment's folder.
 MAX_NOTEBOOK_BYTES = 64 * 1024**2
 MAX_CELLS = 2000  # the course's notebooks have about 100
-MAX_JSON_VALUES = 2_000_000  # commas in a notebook's JSON: what parsing it may cost
+MAX_JSON_VALUES = 2_000_000  # values and containers in a notebook's JSON: what parsing costs
+MAX_NESTING = 32  # levels of JSON nesting; a notebook's own go about 8 deep
 MAX_TIMESTAMP_BYTES = 256
 MAX_ENTRIES = 100  # files and folders in a student's folder, or in an assignment's (all levels)
 MAX_FOLDER_BYTES = 256 * 1024**2  # all files in a student's folder together
@@ -191,12 +195,27 @@ def _kind(mode):
             else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
 
 
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)  # unrolled: fast on long strings
+
+
 def notebook_problem(name, data):
-    """Why the bytes ``data`` of the notebook ``name`` are too much to parse, or None."""
-    if data.count(b'"cell_type"') > MAX_CELLS:
-        return f"{name} holds more than {MAX_CELLS} cells"
-    if data.count(b",") > MAX_JSON_VALUES:
+    """Why the bytes ``data`` of the notebook ``name`` are too much to parse or to write back
+    (nbgrader writes an autograded copy, indented: a line per level of nesting), or None.
+    The structure is measured with the strings taken out, so nothing inside a string (or
+    escaped in a key) counts; then the cells are counted as a parser sees them."""
+    skeleton = np.frombuffer(_JSON_STRING.sub(b'""', data), dtype=np.uint8)
+    opens = (skeleton == ord("[")) | (skeleton == ord("{"))
+    closes = (skeleton == ord("]")) | (skeleton == ord("}"))
+    if int(np.count_nonzero(skeleton == ord(","))) + int(np.count_nonzero(opens)) > MAX_JSON_VALUES:
         return f"{name} holds more than {MAX_JSON_VALUES:,} JSON values"
+    if opens.any() and int(np.cumsum(opens.astype(np.int32) - closes).max()) > MAX_NESTING:
+        return f"{name} nests its JSON more than {MAX_NESTING} levels deep"
+    try:
+        cells = json.loads(data).get("cells")
+    except (ValueError, AttributeError):
+        return None  # not a notebook: reading it says so, for this student only
+    if isinstance(cells, list) and len(cells) > MAX_CELLS:
+        return f"{name} holds more than {MAX_CELLS} cells"
     return None
 
 

@@ -9,7 +9,6 @@ case) whose unsealed feedback could show it."""
 import time
 from dataclasses import dataclass, field
 
-from ..diagnosis import inputs
 from ..diagnosis import judge as judging
 from ..diagnosis.judge import Verdict
 from ..diagnosis.ladders import LADDERS
@@ -32,27 +31,32 @@ class NotebookResult:
 
 
 def sealed(case):
-    """Hidden cases are judged sealed: their feedback carries nothing the student's code
-    chose (messages, exception types, shapes, values, which input it changed) and nothing of
-    the expected output, so resubmitting cannot smuggle the hidden inputs out or the
-    answers back in."""
+    """Hidden cases are judged sealed: a failing one's feedback says only that its answer
+    was wrong (or that it timed out or crashed), with its sizes and settings. How it was
+    wrong (shape, values, rel_error, a known mistake, an exception, a changed input) is the
+    student's code's choice, so each would carry bits of the hidden inputs out, and a
+    resubmission could bring answers back in."""
     return case.label.startswith("hidden")
 
 
-SEALED_INPUT_CHANGED = (f"{inputs.CHANGED} (a hidden case does not say which: the public cases "
-                        "in your notebook's check do)")
+SEALED_WRONG = ("wrong answer (a hidden case does not say how: its sizes and settings are on "
+                "the left, and the public cases in your notebook's check show your code's answers)")
 
 
 def _verdict(task, case, status, value, limits):
+    verdict = _unsealed_verdict(task, case, status, value, limits)
+    if sealed(case) and not verdict.passed and status in ("ok", "error", "refused"):
+        return Verdict(case, False, [SEALED_WRONG])
+    return verdict
+
+
+def _unsealed_verdict(task, case, status, value, limits):
     if status == "ok":
         try:
             return judging.judge(task, case, value, sealed(case))
         except Exception as error:  # a return value the judge cannot read
-            why = "" if sealed(case) else f": {error}"
-            return Verdict(case, False, [f"returned something the grader cannot read{why}"])
+            return Verdict(case, False, [f"returned something the grader cannot read: {error}"])
     if status == "error" and value.get("type") == INPUT_CHANGED:
-        if sealed(case):  # which argument it changed is the student's code's choice
-            return Verdict(case, False, [SEALED_INPUT_CHANGED])
         return Verdict(case, False, [judging.input_changed(task, value.get("changed") or [[0]])])
     if status == "error":
         return judging.judge_error(case, value.get("type", "Error"), value.get("message", ""),

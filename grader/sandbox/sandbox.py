@@ -457,8 +457,8 @@ class Session:
 
     def seal(self):
         """From here on, calls run in a fresh worker (the sealed phase: hidden inputs), and
-        what its loading does is not noted: nothing a worker that saw hidden inputs could
-        have arranged reaches the feedback."""
+        what its loading does is not noted, and at close the sandbox goes: nothing a worker
+        that saw hidden inputs could have arranged reaches the feedback."""
         if self.worker is not None:
             self.host.release(self.worker, self.deadline)
             self.worker = None
@@ -496,7 +496,12 @@ class Session:
         self.worker = None
 
     def close(self):
-        if self.worker is not None:
+        if self.sealed:
+            # A sandbox whose workers saw hidden inputs is never used again: state the
+            # template's check cannot see (kernel tables, counters) could carry them into
+            # the student's next notebook, whose feedback is not sealed.
+            self._discard()
+        elif self.worker is not None:
             self.host.release(self.worker, self.deadline)
             self.worker = None
         if self.owns_host:
