@@ -46,8 +46,11 @@ def _dead_pid():
 
 def test_only_the_folders_of_dead_processes_of_this_user_are_removed(tmp_path):
     dead, live = _dead_pid(), os.getppid()
+    zombie = subprocess.Popen(["true"])
+    os.waitid(os.P_PID, zombie.pid, os.WEXITED | os.WNOWAIT)  # ended, not yet reaped
     names = {f"grader-view-{dead}-a1b2": False, f"grader-fonts-{dead}-x_9": False,
              f"cluster-student-{dead}-q": False, f"autograde-{dead}-r": False,
+             f"export-{zombie.pid}-z": False,  # a killed grader its parent has not reaped
              f"grader-view-{live}-a1b2": True,  # a live grader's
              f"grader-view-{os.getpid()}-a1b2": True,  # this process's own
              "grader-view-a1b2c3": True,  # no process id: made before the names had one
@@ -59,6 +62,7 @@ def test_only_the_folders_of_dead_processes_of_this_user_are_removed(tmp_path):
     (tmp_path / f"export-{dead}-file").write_text("a file, not a folder")
     (tmp_path / f"export-{dead}-link").symlink_to(tmp_path / f"grader-view-{live}-a1b2")
     removed = leftovers.remove_dead(tmp_path)
+    zombie.wait()
     assert sorted(p.name for p in removed) == sorted(n for n, kept in names.items() if not kept)
     assert {n for n in names if (tmp_path / n).exists()} == {n for n, kept in names.items() if kept}
     assert (tmp_path / f"export-{dead}-file").exists() and (tmp_path / f"export-{dead}-link").exists()

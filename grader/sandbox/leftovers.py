@@ -36,14 +36,19 @@ def temporary_folder(kind):
 
 
 def alive(pid):
-    """True unless no process ``pid`` exists (one of another user counts as alive)."""
+    """True unless process ``pid`` is gone: there is none, or it is a zombie (it has ended,
+    only its exit status waits for its parent). One of another user counts as alive."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         pass
-    return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True  # no /proc to tell: it exists
+    return state != "Z"
 
 
 def owner(name):
