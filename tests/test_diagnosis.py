@@ -62,9 +62,11 @@ def test_the_report_prints_both_parts_per_function(capsys, monkeypatch):
 
 def test_each_ladder_runs_in_well_under_a_second_on_loop_code():
     for bug in BUGS:
-        start = time.perf_counter()
+        # CPU seconds of this process: what other processes on a busy machine take does not
+        # count (each ladder takes about 0.02 s here)
+        start = time.process_time()
         probes.diagnose(bug.task, ladders.LADDERS[bug.task], attempt(bug.task, bug.fn))
-        assert time.perf_counter() - start < 0.5, bug.name
+        assert time.process_time() - start < 0.5, bug.name
 
 
 def test_check_output_stays_short_and_off_stderr(capsys):

@@ -530,9 +530,11 @@ def test_each_hostile_submission_gets_only_what_its_honest_parts_earn(graded):
 
 def test_the_run_ends_within_its_deadline_with_exit_0(graded):
     assert graded["code"] == 0
-    # Thirty-six students two at a time; the slowest ones end at their per-notebook
-    # deadline (15 s) instead of running on.
-    assert graded["elapsed"] < 150
+    # The slowest students end at their deadlines instead of running on: their feedback
+    # says so (checked with each student's points above). This bound only catches a hang,
+    # whatever the machine's load: it is what the run would take graded one at a time with
+    # every student using all of their time; a sleeper past its deadline would take 10**6 s.
+    assert graded["elapsed"] < len(graded["expected"]) * ShortLimits.student_seconds
 
 
 def test_nothing_is_left_behind_or_rewritten(graded):

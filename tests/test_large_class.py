@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -23,12 +24,36 @@ SEED = "5"
 BIN = Path(sys.executable).parent
 
 
-def autograde(out, *options, log, wait=True):
+# `python -m grader` that, once COUNT students are committed, writes MARKER and waits there
+# for the test's Ctrl-C: the run cannot end before the interrupt lands, however slow the test.
+PAUSED_RUN = """
+import sys, threading
+from pathlib import Path
+from grader.schedule import journal
+
+count, marker = int(sys.argv[1]), Path(sys.argv[2])
+commit = journal.Journal.commit
+
+def commit_then_pause(self, result, mark):
+    commit(self, result, mark)
+    if self.count() == count and not marker.exists():
+        marker.write_text(result.student)
+        threading.Event().wait()  # never set: until KeyboardInterrupt
+
+journal.Journal.commit = commit_then_pause
+from grader.__main__ import main
+sys.exit(main(sys.argv[3:]))
+"""
+
+
+def autograde(out, *options, log, wait=True, pause=None):
     """`conv-grader autograde` of the sample class into ``out`` in a subprocess, logging
-    every sandboxed worker start ("student pid") to ``log``."""
+    every sandboxed worker start ("student pid") to ``log``. ``pause``: (count, marker), the
+    run waits for Ctrl-C once ``count`` students are committed, and says so in ``marker``."""
     env = dict(os.environ, CONV_GRADER_WORKER_LOG=str(log),
                PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    command = [sys.executable, "-m", "grader", "autograde", str(SAMPLE), "--course", str(ROOT),
+    grader = ["-m", "grader"] if pause is None else ["-c", PAUSED_RUN, str(pause[0]), str(pause[1])]
+    command = [sys.executable, *grader, "autograde", str(SAMPLE), "--course", str(ROOT),
                "--out", str(out), "--seed", SEED, "--no-progress", *options]
     process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
@@ -56,6 +81,7 @@ def committed(out):
 
 
 def wait_for(condition, what, seconds=600):
+    """Until ``condition()``; the bound only catches a hang."""
     ends = time.monotonic() + seconds
     while not condition():
         assert time.monotonic() < ends, f"gave up waiting for {what}"
@@ -82,14 +108,20 @@ def reference(tmp_path_factory):
 
 def test_an_interrupted_run_resumes_without_regrading_anyone(reference, tmp_path):
     grades, per_student = reference
-    out = tmp_path / "out"
-    first = autograde(out, "--jobs", "1", log=tmp_path / "first", wait=False)
-    wait_for(lambda: len(committed(out)) >= 2 or first.poll() is not None, "two students")
-    first.send_signal(signal.SIGINT)  # Ctrl-C
-    _, stderr = first.communicate(timeout=300)
+    out, paused = tmp_path / "out", tmp_path / "paused"
+    first = autograde(out, "--jobs", "1", log=tmp_path / "first", wait=False, pause=(2, paused))
+    try:
+        wait_for(lambda: paused.exists() or first.poll() is not None, "two students committed")
+        assert first.poll() is None, first.communicate()  # waiting for Ctrl-C, not ended
+        first.send_signal(signal.SIGINT)  # Ctrl-C
+        _, stderr = first.communicate(timeout=300)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.communicate()
     assert first.returncode == 130 and "--resume" in stderr, stderr
     finished = committed(out)
-    assert 2 <= len(finished) < len(STUDENTS)
+    assert len(finished) == 2 and paused.read_text() in finished
     assert not (out / "grades.csv").exists()  # no partial table that looks complete
 
     second = autograde(out, "--jobs", "2", "--resume", log=tmp_path / "second")
@@ -129,7 +161,9 @@ def test_resume_regrades_a_changed_notebook_and_nothing_else(tmp_path):
 class Cluster:
     """A Dask scheduler and workers on 127.0.0.1, as subprocesses of this test."""
 
-    def __init__(self, folder, workers, log):
+    def __init__(self, folder, workers, log, stall=None):
+        """``stall``: a file; the first worker stops mid-student and names it there
+        (tests/stall_mid_student.py)."""
         self.folder, self.processes = Path(folder), []
         file = self.folder / "scheduler.json"
         self._start([BIN / "dask", "scheduler", "--host", "127.0.0.1", "--port", "0",
@@ -137,10 +171,12 @@ class Cluster:
         wait_for(file.exists, "the scheduler", 120)
         self.address = json.loads(file.read_text())["address"]
         env = {"CONV_GRADER_WORKER_LOG": str(log)}
+        stalling = ["--preload", str(ROOT / "tests" / "stall_mid_student.py")]
         # --no-nanny: a worker is one process, so killing it kills a worker mid-student
         self.workers = [self._start([BIN / "dask", "worker", "--scheduler-file", str(file),
                                      "--nthreads", "1", "--no-nanny", "--no-dashboard",
-                                     "--host", "127.0.0.1"], f"worker{k}", env)
+                                     "--host", "127.0.0.1", *(stalling if stall and k == 0 else [])],
+                                    f"worker{k}", dict(env, CONV_GRADER_STALL=str(stall or "")))
                         for k in range(workers)]
         from distributed import Client
 
@@ -172,8 +208,8 @@ class Cluster:
 def cluster(tmp_path):
     made = []
 
-    def start(workers=2):
-        made.append(Cluster(tmp_path, workers, tmp_path / "starts"))
+    def start(workers=2, stall=None):
+        made.append(Cluster(tmp_path, workers, tmp_path / "starts", stall))
         return made[-1]
 
     yield start
@@ -190,22 +226,52 @@ def test_a_dask_cluster_grades_like_a_local_run(reference, cluster, tmp_path):
     assert_graded_once(tmp_path / "out")
 
 
+def left_by(pid):
+    """The temporary folders process ``pid`` made (grader.sandbox.leftovers) and its cgroups."""
+    from grader.sandbox import cgroups
+
+    folders = [p for p in Path(tempfile.gettempdir()).iterdir()
+               if p.name.startswith(("cluster-student-", "grader-view-", "grader-fonts-"))
+               and p.name.split("-")[2] == str(pid)]
+    run = cgroups.run_group()
+    groups = [] if run is None else [folder.parent / f"conv-grader-{pid}"
+                                     for folder in dict.fromkeys(run.folders.values())]
+    return sorted(folders + [g for g in groups if g.exists()])
+
+
 def test_a_worker_killed_mid_student_has_that_student_graded_elsewhere(reference, cluster, tmp_path):
     grades, _ = reference
-    running = cluster()
-    victim = running.workers[0]
+    stalled = tmp_path / "stalled"
+    running = cluster(stall=stalled)
+    victim, survivor = running.workers[0].pid, running.workers[1].pid
     grading = autograde(tmp_path / "out", "--cluster", running.address, log=tmp_path / "unused",
                         wait=False)
-    wait_for(lambda: any(p == victim.pid for _, p in starts(tmp_path / "starts"))
-             or grading.poll() is not None, "the first worker to start a student")
-    os.kill(victim.pid, signal.SIGKILL)
-    interrupted = [s for s, p in starts(tmp_path / "starts") if p == victim.pid][-1]
-    _, stderr = grading.communicate(timeout=900)
+    try:
+        # The victim starts a student's notebook, then waits there to be killed.
+        wait_for(lambda: stalled.exists() or grading.poll() is not None,
+                 "the first worker to start a student")
+        assert grading.poll() is None, grading.communicate()
+        interrupted, pid = stalled.read_text().split()
+        assert int(pid) == victim and (interrupted, victim) in starts(tmp_path / "starts")
+        held = {p.name.rsplit("-", 2)[0] for p in left_by(victim)}
+        # its student's scratch folder, its sandboxes' view and fonts, and its cgroups if any
+        assert held >= {"cluster-student", "grader-view", "grader-fonts"}, held
+        os.kill(victim, signal.SIGKILL)
+        running.workers[0].wait()
+        _, stderr = grading.communicate(timeout=900)
+    finally:
+        if grading.poll() is None:
+            grading.kill()
+            grading.communicate()
     assert grading.returncode == 0, stderr
-    survivor = running.workers[1].pid
     assert (interrupted, survivor) in starts(tmp_path / "starts")  # retried elsewhere
     assert (tmp_path / "out" / "grades.csv").read_text() == grades
     assert_graded_once(tmp_path / "out")
+    # What the killed worker held goes at the next sandbox check on this machine.
+    from grader.sandbox import verify
+
+    verify()
+    assert left_by(victim) == []
 
 
 def test_the_journal_returns_a_result_whole_and_only_for_the_same_inputs(tmp_path):

@@ -207,9 +207,8 @@ def test_a_blob_referenced_many_times_is_decoded_once():
     blob = _npy(np.arange(1_000_000, dtype=np.float64))  # 8 MB
     header = {"type": "result", "values": [{"kind": "list",
                                             "items": [{"kind": "array", "blob": 0}] * 1000}]}
-    start = time.perf_counter()
     _, (items,) = _read(_message(header, [blob]))
-    assert time.perf_counter() - start < 5
+    # one array, not a thousand copies (8 GB): decoded once, whatever the time it took
     assert len(items) == 1000 and all(item is items[0] for item in items)
     assert not items[0].flags.writeable and items[0][-1] == 999_999
 
@@ -327,13 +326,14 @@ def test_everything_a_worker_started_dies_with_its_sandbox():
     assert sandbox_processes() == []
 
 
-def test_a_spent_student_deadline_runs_nothing_more():
+def test_a_spent_student_deadline_runs_nothing_more(tmp_path, monkeypatch):
     from grader.judge import judge_notebook
+    from grader.sandbox.sandbox import START_LOG
 
-    start = time.monotonic()
+    monkeypatch.setenv(START_LOG, str(tmp_path / "starts"))
     result = judge_notebook([], [(1, "def max_pool_forward_naive(x, p):\n    return x\n")],
                             ["max_pool_forward"], seed=1, deadline=time.monotonic())
-    assert time.monotonic() - start < 2
+    assert not (tmp_path / "starts").exists()  # no worker was started
     verdicts = result.verdicts["max_pool_forward"]
     assert verdicts and all(v.problems == ["not run: the grading time for this notebook ran out"]
                             for v in verdicts)

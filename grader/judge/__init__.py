@@ -10,10 +10,12 @@ May import: grader.feedback (the page), grader.sandbox, grader.diagnosis, conv_l
 from .calls import judge_notebook
 from .result import StudentResult
 from .run import Run
-from .seeds import SECRET_FILE, course_secret, student_seed
-from .student import (UNJUDGEABLE, failed_student, grade_notebook, grade_safely, grade_student, graded_cells,
-                      one_blas_thread)
+from .seeds import (SECRET_FILE, course_secret, course_secret_made, forget_course_secret,
+                    student_seed)
+from .student import (UNJUDGEABLE, failed_student, grade_notebook, grade_safely, grade_student,
+                      graded_cells, one_blas_thread)
 
 __all__ = ["SECRET_FILE", "UNJUDGEABLE", "Run", "StudentResult", "course_secret",
+           "course_secret_made", "forget_course_secret",
            "failed_student", "grade_notebook", "grade_safely", "grade_student", "graded_cells",
            "judge_notebook", "one_blas_thread", "student_seed"]

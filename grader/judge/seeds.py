@@ -15,6 +15,12 @@ SECRET_FILE = ".grader_secret"
 
 def course_secret(course_root):
     """The course's secret, made on first use; ``course_root`` must be a writable folder."""
+    return course_secret_made(course_root)[0]
+
+
+def course_secret_made(course_root):
+    """(course_secret, whether this call made the file): a run that then fails before
+    grading anyone removes the secret it made (forget_course_secret)."""
     path = Path(course_root) / SECRET_FILE
     try:
         # O_EXCL: two graders starting at once still end up with one secret.
@@ -27,10 +33,22 @@ def course_secret(course_root):
         if not secret:
             raise ValueError(f"{path} is empty: delete it to make a new course secret "
                              f"(the hidden cases of every student change then)") from None
-        return secret
+        return secret, False
     with os.fdopen(handle, "w", encoding="ascii") as file:
         file.write(secrets.token_hex(32) + "\n")
-    return path.read_text(encoding="ascii").strip()
+    return path.read_text(encoding="ascii").strip(), True
+
+
+def forget_course_secret(course_root, secret):
+    """Remove the course secret if it still holds ``secret``: for a run that made it and then
+    graded no one, so a failed run leaves no file behind. (A second grader started on the
+    same new course within those seconds would have read it; the next run makes a new one.)"""
+    path = Path(course_root) / SECRET_FILE
+    try:
+        if path.read_text(encoding="ascii").strip() == secret:
+            path.unlink()
+    except OSError:
+        pass
 
 
 def student_seed(seed, student, assignment):

@@ -19,6 +19,8 @@ import time
 from multiprocessing.util import Finalize
 from pathlib import Path
 
+from .leftovers import alive
+
 CONTROLLERS = ("memory", "pids", "cpu")
 SANDBOX_PROCESSES = 2  # bwrap outside and the namespace's init, besides the sandbox uid's own
 # /bin/sh as a race-free door: $1 files to join, then the command. `echo` is sh's builtin.
@@ -188,23 +190,23 @@ def _note(message):
         _NOTICE.append(message)
 
 
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
+def _remove_dead_runs(base, version):
+    """Remove the run groups in ``base`` of graders that are dead (one killed with SIGKILL,
+    e.g. a Dask worker, could not remove its own); returns them."""
+    removed = []
+    for stale in base.glob("conv-grader-*"):
+        number = stale.name.rsplit("-", 1)[1]
+        if number.isdigit() and int(number) != os.getpid() and not alive(int(number)):
+            RunGroup(version, {"": stale}).remove()
+            if not stale.exists():
+                removed.append(stale)
+    return removed
 
 
 def _run_folder(base, version):
     """``base``/conv-grader-<pid>, made; first the run groups of dead graders there are
-    removed (one killed with SIGKILL, e.g. a Dask worker, could not remove its own)."""
-    for stale in base.glob("conv-grader-*"):
-        number = stale.name.rsplit("-", 1)[1]
-        if number.isdigit() and int(number) != os.getpid() and not _alive(int(number)):
-            RunGroup(version, {"": stale}).remove()
+    removed."""
+    _remove_dead_runs(base, version)
     folder = base / f"conv-grader-{os.getpid()}"
     folder.mkdir(mode=0o755, exist_ok=True)
     return folder
@@ -280,6 +282,17 @@ def run_group():
               "so that share is bounded only by per-process limits")
     Finalize(None, group.remove, exitpriority=0)  # also after Ctrl-C; ignored in forked children
     return group
+
+
+def remove_dead():
+    """Remove the run groups of dead graders beside this process's own (made, and the dead
+    ones removed, on first use): a long-lived process, a Dask worker say, calls this at each
+    verify to clear what a grader killed since then left."""
+    run = run_group()
+    if run is None:
+        return []
+    return [stale for folder in dict.fromkeys(run.folders.values())
+            for stale in _remove_dead_runs(folder.parent, run.version)]
 
 
 def sandbox_group(limits):

@@ -21,11 +21,10 @@ import os
 import shutil
 import struct
 import subprocess
-import tempfile
 import threading
 from multiprocessing.util import Finalize
-from pathlib import Path
 
+from . import leftovers
 from .worker import HOME, VIEW  # the worker's own code; the private, size-capped tmpfs (cwd)
 from .worker_view import allowed_packages, python_installation
 
@@ -155,7 +154,7 @@ def font_cache():
 
     Without it every worker builds the list on ``import matplotlib.pyplot`` (a notebook's
     first line), about 1.5 s of each worker's start. A forked pool process inherits it."""
-    folder = Path(tempfile.mkdtemp(prefix="grader-fonts-"))
+    folder = leftovers.make_folder("grader-fonts-")
     Finalize(None, shutil.rmtree, args=(str(folder),), kwargs={"ignore_errors": True},
              exitpriority=0)  # removed when the process that built it exits, even a pool's
     build = folder / "build"

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import cgroups, isolation, protocol, worker_view
+from . import cgroups, isolation, leftovers, protocol, worker_view
 
 # Set, this file gets one line per worker started, "student pid" (the grading process):
 # how tests and profiling count worker starts (a resumed run must not regrade anyone).
@@ -510,11 +510,16 @@ class Session:
 
 def verify(limits=None):
     """Raise isolation.SandboxUnavailable unless a real worker starts, runs a cell and
-    answers a call in the sandbox here: a broken sandbox must stop the run, not zero a class."""
+    answers a call in the sandbox here: a broken sandbox must stop the run, not zero a class.
+
+    First it removes what graders killed with SIGKILL left on this machine: their temporary
+    folders (leftovers.py) and, sandboxed, their cgroups."""
+    leftovers.remove_dead()
     limits = limits or Limits()
     if limits.unsafe_no_sandbox:
         return
     isolation.check()
+    cgroups.remove_dead()
     session = Session([], [(1, "def ping():\n    return 42\n")], [], limits)
     try:
         status, value = session.call("ping", [])

@@ -17,13 +17,13 @@ import importlib.metadata
 import marshal
 import shutil
 import sys
-import tempfile
 from multiprocessing.util import Finalize
 from pathlib import Path
 
 import conv_lib
 
 from .. import diagnosis
+from . import leftovers
 from .worker import VIEW
 
 PACKAGES = ("numpy", "matplotlib", "tqdm", "threadpoolctl")  # what conv_lib needs; all student code may import
@@ -95,7 +95,7 @@ def conv_lib_code(blocked):
 def build():
     """A new folder with ``grader`` (the worker only); the caller removes it
     (``shutil.rmtree``) when it is done with it."""
-    root = Path(tempfile.mkdtemp(prefix="grader-view-"))
+    root = leftovers.make_folder("grader-view-")
     root.chmod(0o755)  # the sandbox's unprivileged user reads it
     for relative in WORKER_FILES:
         target = root / "grader" / relative

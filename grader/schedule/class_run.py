@@ -17,15 +17,15 @@ nothing of it is read; everyone else is, and OUT/not_graded.txt says where it is
 and how to fix it.
 """
 
-import tempfile
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..collect import EXCHANGE, TIMESTAMP, collect_usable
 from ..feedback import write_outputs
 from ..gradebook import nbgrader_setup_once, recorder_for
-from ..judge import Run, course_secret
-from ..sandbox import Limits, verify
+from ..judge import Run, course_secret_made, forget_course_secret
+from ..sandbox import Limits, remove_leftovers, temporary_folder, verify
 from .journal import Journal, fingerprints
 from .local import grade_here, grade_in_pool
 
@@ -97,6 +97,9 @@ def autograde(request, notes=None):
     ``request.resume`` grades only those not committed with the same seed and submissions.
     Raises sandbox.SandboxUnavailable before anything is graded when no sandbox can start
     here, unless ``request.limits.unsafe_no_sandbox`` says to grade without one.
+    A run that raises before it committed anyone leaves no file it made: the submissions
+    and the assignments are checked before OUT and the course secret are made, and what it
+    made of them after is removed again.
     Ctrl-C (KeyboardInterrupt) lets the students in progress finish and be committed.
     ``notes``, a list, receives what the run's summary should say once (where submission
     times came from, when not as asked)."""
@@ -104,45 +107,77 @@ def autograde(request, notes=None):
     lateness, inbound, said = lateness_source(course, request.lateness)
     notes = [] if notes is None else notes
     out = Path(request.out)
-    seed = course_secret(course.root) if request.seed is None else request.seed
     if request.cluster is None:
         verify(request.limits)  # on a cluster, each worker verifies its own sandbox
-    with tempfile.TemporaryDirectory(prefix="autograde-") as scratch:
+    else:
+        remove_leftovers()  # what graders killed here left (verify does this on each worker)
+    with temporary_folder("autograde-") as scratch:
         collection = collect_usable(request.submissions, course, request.assignment, scratch,
                                     inbound)
         notes += [said] if said else []
         notes += collection.notes
         works = collection.works
-        out.mkdir(parents=True, exist_ok=True)  # after collect: OUT may sit inside SUBMISSIONS
         graded = course.graded_assignments(works, request.assignment)
-        run = Run(seed, request.limits, tuple(graded), course.notebooks(graded))
-        marks = fingerprints(works, run, lateness)
-        journal = Journal(out, fresh=not request.resume)
+        books = course.notebooks(graded)
+        made_out = _outermost_missing(out)  # after collect: OUT may sit inside SUBMISSIONS
+        made_secret, committed = None, []
         try:
-            done = journal.finished(marks)
-            todo = [w for w in works if w.student not in done]
-
-            def commit(result):
-                if not result.broken:  # a breakdown is graded again by --resume
-                    journal.commit(result, marks[result.student])
-
-            with nbgrader_setup_once():
-                recorder = None
-                if request.use_nbgrader and todo:
-                    recorder = recorder_for(course, request.submissions, scratch, out,
-                                            request.db_url, graded, lateness)
-                fresh = _schedule(todo, run, recorder, request, commit, len(works))
-            # Everything written comes from the journal, so a resumed run writes what an
-            # uninterrupted one would; breakdowns were never committed and come from this run.
-            results = list(journal.finished(marks).values())
-            for result in results:
-                result.resumed = result.student in done
-            results += [r for r in fresh if r.broken]
-        finally:
-            journal.close()
+            out.mkdir(parents=True, exist_ok=True)
+            seed = request.seed
+            if seed is None:
+                seed, made = course_secret_made(course.root)
+                made_secret = seed if made else None
+            run = Run(seed, request.limits, tuple(graded), books)
+            results = _grade(works, run, request, scratch, out, committed, lateness)
+        except Exception:
+            if not committed:  # graded no one: take back what this run made
+                if made_out is not None:
+                    shutil.rmtree(made_out, ignore_errors=True)
+                if made_secret is not None:
+                    forget_course_secret(course.root, made_secret)
+            raise
     results.sort(key=lambda r: r.student)
     write_outputs(out, results, collection.unusable)
     return results, seed
+
+
+def _outermost_missing(path):
+    """The outermost folder of ``path`` that does not exist yet; None when ``path`` does."""
+    missing, path = None, Path(path).absolute()
+    while not (path.exists() or path.is_symlink()):
+        missing, path = path, path.parent
+    return missing
+
+
+def _grade(works, run, request, scratch, out, committed, lateness):
+    """The results of ``works`` in ``run``: those the journal in ``out`` keeps from an earlier
+    run (with --resume), then the rest graded, each appended to ``committed`` as committed;
+    submission times from the ``lateness`` source."""
+    marks = fingerprints(works, run, lateness)
+    journal = Journal(out, fresh=not request.resume)
+    try:
+        done = journal.finished(marks)
+        todo = [w for w in works if w.student not in done]
+
+        def commit(result):
+            if not result.broken:  # a breakdown is graded again by --resume
+                journal.commit(result, marks[result.student])
+                committed.append(result.student)
+
+        with nbgrader_setup_once():
+            recorder = None
+            if request.use_nbgrader and todo:
+                recorder = recorder_for(request.course, request.submissions, scratch, out,
+                                        request.db_url, list(run.assignments), lateness)
+            fresh = _schedule(todo, run, recorder, request, commit, len(works))
+        # Everything written comes from the journal, so a resumed run writes what an
+        # uninterrupted one would; breakdowns were never committed and come from this run.
+        results = list(journal.finished(marks).values())
+        for result in results:
+            result.resumed = result.student in done
+        return results + [r for r in fresh if r.broken]
+    finally:
+        journal.close()
 
 
 def _schedule(works, run, recorder, request, commit, total):

@@ -14,13 +14,12 @@ bubblewrap; each checks its own sandbox before its first student. The hidden cas
 travels to the workers: use a ``tls://`` scheduler address off a trusted network.
 """
 
-import tempfile
 import uuid
 from pathlib import Path
 
 from ..collect import StudentWork
 from ..judge import UNJUDGEABLE, failed_student, grade_safely, one_blas_thread
-from ..sandbox import verify
+from ..sandbox import temporary_folder, verify
 
 RETRIES = 2  # a student whose task raised (not one whose worker died: Dask reschedules those)
 
@@ -43,10 +42,12 @@ def grade_parcel(packed, run):
     """Runs on a Dask worker: unpack one student's files, grade them, return the result."""
     if run.limits.unsafe_no_sandbox not in _VERIFIED:
         one_blas_thread()
-        verify(run.limits)  # raises SandboxUnavailable: this worker must not grade anyone
+        verify(run.limits)  # raises SandboxUnavailable: this worker must not grade anyone;
+        # first removes what graders killed on this machine left (a dead worker's folders)
         _VERIFIED.add(run.limits.unsafe_no_sandbox)
     student, files, refused = packed
-    with tempfile.TemporaryDirectory(prefix="cluster-student-") as scratch:
+    # Named after this process: if it is killed mid-student, the next verify here removes it.
+    with temporary_folder("cluster-student-") as scratch:
         notebooks = {}
         for (assignment, name), data in files.items():
             path = Path(scratch) / assignment / f"{name}.ipynb"

@@ -1,11 +1,10 @@
 """Grade one student's upload on its own (Gradescope's ``run_autograder``)."""
 
-import tempfile
 from pathlib import Path
 
 from ..collect import StudentWork, match_upload, missing_message, take_notebook, upload_copy
 from ..judge import Run, course_secret, grade_student
-from ..sandbox import Limits, verify
+from ..sandbox import Limits, temporary_folder, verify
 
 
 class UploadError(ValueError):
@@ -24,7 +23,7 @@ def grade_upload(folder, course, student, assignment=None, seed=None, limits=Non
     if not folder.is_dir():
         raise UploadError(f"SUBMISSION must be a folder of notebooks, got {folder}")
     work = StudentWork(student)
-    with tempfile.TemporaryDirectory(prefix="export-") as scratch:
+    with temporary_folder("export-") as scratch:
         # Only regular files, copied, are read: never a link, a FIFO or a device.
         upload, messages = upload_copy(folder, Path(scratch) / "upload")
         matched, unmatched = match_upload(upload, course, assignment)
