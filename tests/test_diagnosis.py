@@ -199,7 +199,7 @@ def max_pool_forward_naive(x, pool_param):
     entry = {"function": "max_pool_forward_naive", "score": 0, "max_score": 5,
              "verdicts": verdicts, "findings": result.findings["max_pool_forward"]}
     page = feedback.page("s", "02_pool", "pool", [entry], [], [])
-    assert "Most failing cases (" in page and "where to look" not in page
+    assert "Most failing public cases (" in page and "where to look" not in page
     assert page.count("likely mistake:") == 1  # up front, not again per case
     hidden_rows = [row for row in page.split("<tr>") if row.startswith("<td>hidden")]
     assert hidden_rows and not any("should be" in row or "got" in row for row in hidden_rows)

@@ -45,10 +45,10 @@ def hidden_seed():
 PUBLIC_CONV = [
     ((2, 3, 4, 4), (3, 4, 4), 2, 1),  # cs231n's check
     ((1, 1, 5, 5), (1, 3, 3), 1, 1),  # "same" padding
-    ((2, 2, 7, 6), (3, 3, 2), 2, 0),  # rectangular, floor: (7-3)//2
+    ((2, 2, 8, 6), (3, 3, 2), 2, 0),  # rectangular, floor: (8-3)//2 leaves a row out
     ((3, 1, 4, 5), (2, 1, 1), 1, 2),  # 1x1 kernel with padding
     ((1, 2, 3, 2), (2, 5, 4), 1, 1),  # kernel equal to the padded input
-    ((2, 3, 8, 8), (2, 3, 3), 3, 2),  # stride 3, floor
+    ((2, 3, 9, 8), (2, 3, 3), 3, 2),  # stride 3, floor: (9+4-3)//3 leaves a row out
 ]
 
 

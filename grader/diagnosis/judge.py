@@ -140,10 +140,26 @@ def common_problem(verdicts):
     return None
 
 
-def shared_mistake(verdicts):
-    """The 'likely mistake' line that every failing case names, if they all name the
-    same one: said once up front, it reads better than once per case."""
+# What the instructor's grader says of a failing hidden case (grader.judge.calls.sealed).
+SEALED_WRONG = ("wrong answer (a hidden case does not say how: its sizes and settings are on "
+                "the left, and the public cases in your notebook's check show your code's answers)")
+
+
+def speaking(verdicts):
+    """The failing verdicts that can name a mistake: all but sealed rows (which name
+    nothing), when some are left; and what to call them."""
     failing = [v for v in verdicts if not v.passed]
+    open_rows = [v for v in failing if v.problems != [SEALED_WRONG]]
+    if open_rows and len(open_rows) < len(failing):
+        return open_rows, "failing public case"
+    return failing, "failing case"
+
+
+def shared_mistake(verdicts):
+    """The 'likely mistake' line that every failing case names (every failing public one,
+    with hidden ones failing too), if they all name the same one: said once up front, it
+    reads better than once per case."""
+    failing, _ = speaking(verdicts)
     named = [{p for p in v.problems if p.startswith(("likely mistake:", inputs.CHANGED))}
              for v in failing]
     common = set.intersection(*named) if named else set()

@@ -59,11 +59,11 @@ class Pointers:
 
 def arrange(verdicts, findings=()):
     """What a task's feedback says up front and what it leaves out of the case list."""
-    failing = [v for v in verdicts if not v.passed]
+    failing, noun = judging.speaking(verdicts)
     pointers = Pointers()
     shared = judging.shared_mistake(verdicts)
     if shared:
-        pointers.lead.append(f"Every failing case: {shared}")
+        pointers.lead.append(f"Every {noun}: {shared}")
         pointers.left_out.add(shared)
         pointers.leading = named_mistake(shared)
     named = Counter(line for v in failing for line in dict.fromkeys(v.problems) if named_mistake(line))
@@ -72,8 +72,8 @@ def arrange(verdicts, findings=()):
         top = max(against, key=named.get, default=None)
         if top and 2 * named[top] > len(failing):
             if top not in pointers.left_out:
-                many = "Every failing case" if named[top] == len(failing) else \
-                    f"Most failing cases ({named[top]} of {len(failing)})"
+                many = f"Every {noun}" if named[top] == len(failing) else \
+                    f"Most {noun}s ({named[top]} of {len(failing)})"
                 pointers.lead.append(f"{many}: {top}")
                 pointers.left_out.add(top)
                 pointers.leading = pointers.leading or named_mistake(top)

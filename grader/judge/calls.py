@@ -39,8 +39,7 @@ def sealed(case):
     return case.label.startswith("hidden")
 
 
-SEALED_WRONG = ("wrong answer (a hidden case does not say how: its sizes and settings are on "
-                "the left, and the public cases in your notebook's check show your code's answers)")
+SEALED_WRONG = judging.SEALED_WRONG
 
 
 def _verdict(task, case, status, value, limits):
