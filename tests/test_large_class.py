@@ -27,9 +27,12 @@ BIN = Path(sys.executable).parent
 # `python -m grader` that, once COUNT students are committed, writes MARKER and waits there
 # for the test's Ctrl-C: the run cannot end before the interrupt lands, however slow the test.
 PAUSED_RUN = """
-import sys, threading
+import signal, sys, threading
 from pathlib import Path
 from grader.schedule import journal
+
+# Ctrl-C as in a terminal, however the suite was started (a shell's background job ignores it).
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 count, marker = int(sys.argv[1]), Path(sys.argv[2])
 commit = journal.Journal.commit
