@@ -73,3 +73,15 @@ def sandbox_processes():
         if sandboxed and (pid in ours or uid - UID_BASE in (ours | threads)) and pid != os.getpid():
             found.append((str(pid), command))
     return found
+
+
+def graded(source, grade_id, points=None, solution=False):
+    """A course cell with nbgrader's metadata: a test cell with ``points``, a solution
+    cell with ``solution`` (and ``points``: graded by hand)."""
+    from nbformat.v4 import new_code_cell
+
+    meta = {"grade": points is not None, "grade_id": grade_id, "locked": not solution,
+            "schema_version": 3, "solution": solution, "task": False}
+    if points is not None:
+        meta["points"] = points
+    return new_code_cell(source, metadata={"nbgrader": meta})

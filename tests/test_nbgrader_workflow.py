@@ -21,7 +21,7 @@ import pytest
 from grader.__main__ import main
 from grader.gradebook import nbgrader_api, nbgrader_config
 
-from .conftest import load_sample_class_builder
+from .conftest import graded, load_sample_class_builder
 
 build = load_sample_class_builder()
 ASSIGNMENT, NOTEBOOK, TEST = "01_conv_forward", "conv_forward", "test_conv_forward"
@@ -224,13 +224,6 @@ def test_an_instructors_own_test_cells_run_in_the_sandbox_never_in_a_kernel(tmp_
     monkeypatch.setattr(Execute, "preprocess", refuse)
     monkeypatch.setattr(jupyter_client.manager.KernelManager, "start_kernel", refuse)
     monkeypatch.setattr(jupyter_client.manager.AsyncKernelManager, "start_kernel", refuse)
-
-    def graded(source, grade_id, points=None, solution=False):
-        meta = {"grade": points is not None, "grade_id": grade_id, "locked": not solution,
-                "schema_version": 3, "solution": solution, "task": False}
-        if points is not None:
-            meta["points"] = points
-        return new_code_cell(source, metadata={"nbgrader": meta})
 
     marker, secret = tmp_path / "escaped.txt", tmp_path / ".grader_secret"
     solution = build.solution_sources(ASSIGNMENT)["conv_forward_naive"]

@@ -11,6 +11,8 @@ from grader.judge import Run, grade_notebook
 from grader.judge.own_tests import run_own_tests, score_outcome
 from grader.sandbox import Limits
 
+from .conftest import graded
+
 FAST = Limits(load_seconds=3, notebook_seconds=60)
 
 
@@ -69,14 +71,6 @@ def test_a_test_cell_that_ends_the_worker_costs_only_itself():
     results, _ = run_own_tests([], cells, {"test_dies": 1.0, "test_next": 1.0}, FAST)
     assert results["test_dies"][0] == 0.0 and "ended the grading process" in results["test_dies"][1]
     assert results["test_next"][0] == 0.25
-
-
-def graded(source, grade_id, points=None, solution=False):
-    meta = {"grade": points is not None, "grade_id": grade_id, "locked": not solution,
-            "schema_version": 3, "solution": solution, "task": False}
-    if points is not None:
-        meta["points"] = points
-    return new_code_cell(source, metadata={"nbgrader": meta})
 
 
 def test_own_tests_take_the_courses_source_where_the_submission_has_them():
