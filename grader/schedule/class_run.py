@@ -72,18 +72,18 @@ def lateness_source(course, lateness=None):
     exists, else ``timestamp``, nbgrader's own choice."""
     inbound = course.exchange_inbound
     found = inbound is not None and inbound.is_dir()
-    where = f"{inbound}" if inbound is not None else "(the course has no course_id)"
+    where = f"{inbound} not found" if inbound is not None else "the course has no course_id"
     if lateness is None and found:
         return EXCHANGE, inbound, None
     if lateness is None:
         return TIMESTAMP, None, (
-            f"lateness: no nbgrader exchange here ({where} not found), so submission times "
+            f"lateness: no nbgrader exchange here ({where}), so submission times "
             f"are the students' own timestamp.txt, as nbgrader takes them (--lateness "
             f"timestamp; pass --lateness collected if your hub collects continuously)")
     if lateness == EXCHANGE and not found:
         return EXCHANGE, None, (
-            f"lateness: --lateness exchange, but there is no nbgrader exchange here ({where} "
-            f"not found), so submission times are the students' own timestamp.txt")
+            f"lateness: --lateness exchange, but there is no nbgrader exchange here ({where}), "
+            f"so submission times are the students' own timestamp.txt")
     return lateness, inbound if lateness == EXCHANGE else None, None
 
 
