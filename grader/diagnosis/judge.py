@@ -79,20 +79,16 @@ def _first_difference(actual, expected):
     return where, float(expected[index]) + 0.0, float(actual[index]) + 0.0
 
 
-def judge_part(task, case, name, actual, expected, sealed=False):
-    """Problems with one part; an empty list means it is right. ``sealed`` (a hidden case
-    graded by the instructor's grader) leaves out every value the student's code chose and
-    every value of the expected output: feedback must not become a channel that carries
-    hidden inputs out or expected outputs back."""
+def judge_part(task, case, name, actual, expected):
+    """Problems with one part; an empty list means it is right. (The instructor's grader
+    replaces what a failing hidden case says: grader.judge.calls.sealed.)"""
     if actual is None:
         return [f"{name} is missing"]
     if not isinstance(actual, np.ndarray):
-        got = "" if sealed else f", got {_type_name(actual)}"
-        return [f"{name} must be a numpy array (np.ndarray){got}"]
+        return [f"{name} must be a numpy array (np.ndarray), got {_type_name(actual)}"]
     explained = mistakes.diagnose(task, case, name, actual)
     if actual.shape != expected.shape:
-        got = "" if sealed else f", got {actual.shape}"
-        problems = [f"{name} has the wrong shape: expected {expected.shape}{got}"]
+        problems = [f"{name} has the wrong shape: expected {expected.shape}, got {actual.shape}"]
     elif not np.all(np.isfinite(actual)):
         problems = [f"{name} contains NaN or inf values (did you read uninitialised np.empty memory?)"]
     else:
@@ -100,8 +96,7 @@ def judge_part(task, case, name, actual, expected, sealed=False):
         if error < TOLERANCE:
             return []
         where, want, got = _first_difference(actual.astype(np.float64), expected)
-        problems = [f"{name} has the right shape {actual.shape} but wrong values: rel_error "
-                    f"{error:.0e} (needs < {TOLERANCE:.0e})"] if sealed else [
+        problems = [
             f"{name} has the right shape {actual.shape} but wrong values: rel_error {error:.1e} "
             f"(needs < {TOLERANCE:.0e}); e.g. {name}{where} should be {want:.6g}, got {got:.6g}"
         ]
@@ -109,19 +104,18 @@ def judge_part(task, case, name, actual, expected, sealed=False):
     return problems
 
 
-def judge(task, case, returned, sealed=False):
-    """The verdict on what a student's function returned for ``case`` (``sealed``: see
-    judge_part; no picture is drawn of a sealed case either)."""
+def judge(task, case, returned):
+    """The verdict on what a student's function returned for ``case``."""
     parts, problem = unpack(task, case, returned)
     if problem:
-        return Verdict(case, False, [problem.split(", got ")[0] if sealed else problem])
+        return Verdict(case, False, [problem])
     expected = reference.parts(task, case, reference.output(task, case))
     problems, difference = [], None
     for name, want in expected.items():
-        found = judge_part(task, case, name, parts[name], want, sealed)
+        found = judge_part(task, case, name, parts[name], want)
         problems += found
         actual = parts[name]
-        if found and not sealed and difference is None and isinstance(actual, np.ndarray) \
+        if found and difference is None and isinstance(actual, np.ndarray) \
                 and actual.shape == np.shape(want) and actual.ndim >= 2:  # drawable
             difference = (name, np.asarray(want), actual.copy())
     return Verdict(case, not problems, problems, difference)
@@ -166,13 +160,8 @@ def shared_mistake(verdicts):
     return sorted(common)[0] if len(failing) > 1 and len(common) == 1 else None
 
 
-def judge_error(case, error_type, message, where, sealed=False):
-    """The verdict when the function raised instead of returning; ``sealed`` (a hidden
-    case in the instructor's grader) says only that it raised."""
-    if sealed:  # its type too is the student's code's choice
-        return Verdict(case, False, ["raised an exception (a hidden case's exception, message and "
-                                     "line are not shown: the public cases in your notebook's "
-                                     "check show them)"])
+def judge_error(case, error_type, message, where):
+    """The verdict when the function raised instead of returning."""
     if error_type == "NotImplementedError":
         return Verdict(case, False, [NOT_IMPLEMENTED])
     # The student's line first: an error inside conv_lib or NumPy is still their call.

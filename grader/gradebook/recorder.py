@@ -157,32 +157,41 @@ class Recorder:
         return lambda when: (0.0 if due is None or when is None
                              else max(0.0, (when - due).total_seconds()))
 
+    def _lateness_differs(self, student, assignment, times, when):
+        """(how late the student's timestamp.txt makes it, how late ``when`` does), in
+        seconds, when the two differ as nbgrader counts lateness; else None."""
+        if times.claimed == when:
+            return None
+        late = self._seconds_late(student, assignment)
+        claimed, chosen = late(times.claimed), late(when)
+        return None if claimed == chosen else (claimed, chosen)
+
     def _not_as_chosen(self, student, assignment, times, when):
         """Why nbgrader, reading the student's own timestamp.txt in the course's submitted/
         folder, would not record the lateness of ``when``; None when it would."""
         if times.problem:
             return f"{times.problem}, and nbgrader would read it there"
-        if times.claimed == when:
+        differs = self._lateness_differs(student, assignment, times, when)
+        if differs is None:
             return None
-        late = self._seconds_late(student, assignment)
-        if late(times.claimed) == late(when):
-            return None
+        claimed, chosen = differs
         return (f"nbgrader there goes by its timestamp.txt, {_claim(times)} "
-                f"({_lateness(late(times.claimed))}), but {_clock(times, self.lateness)} "
-                f"{_time(when)} ({_lateness(late(when))}). Grading a copy of the folder records "
+                f"({_lateness(claimed)}), but {_clock(times, self.lateness)} "
+                f"{_time(when)} ({_lateness(chosen)}). Grading a copy of the folder records "
                 f"that time in OUT/gradebook.db{_hint(self.lateness)}")
 
     def _disagreement(self, student, assignment, times, when):
         """A warning when the recorded time ``when`` and the student's usable timestamp.txt
         disagree about lateness (a forged date, or a copy collected after the deadline)."""
-        if times.problem or times.claimed is None or when == times.claimed:
+        if times.problem or times.claimed is None:
             return None
-        late = self._seconds_late(student, assignment)
-        if late(times.claimed) == late(when):
+        differs = self._lateness_differs(student, assignment, times, when)
+        if differs is None:
             return None
-        return (f"the gradebook has it {_lateness(late(when))}: {_clock(times, self.lateness)} "
+        claimed, chosen = differs
+        return (f"the gradebook has it {_lateness(chosen)}: {_clock(times, self.lateness)} "
                 f"{_time(when)}, while its timestamp.txt says {_time(times.claimed)} "
-                f"({_lateness(late(times.claimed))}){_hint(self.lateness)}")
+                f"({_lateness(claimed)}){_hint(self.lateness)}")
 
 
 def _clock(times, source):

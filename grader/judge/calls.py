@@ -52,14 +52,14 @@ def _verdict(task, case, status, value, limits):
 def _unsealed_verdict(task, case, status, value, limits):
     if status == "ok":
         try:
-            return judging.judge(task, case, value, sealed(case))
+            return judging.judge(task, case, value)
         except Exception as error:  # a return value the judge cannot read
             return Verdict(case, False, [f"returned something the grader cannot read: {error}"])
     if status == "error" and value.get("type") == INPUT_CHANGED:
         return Verdict(case, False, [judging.input_changed(task, value.get("changed") or [[0]])])
     if status == "error":
         return judging.judge_error(case, value.get("type", "Error"), value.get("message", ""),
-                                   value.get("where", ""), sealed(case))
+                                   value.get("where", ""))
     if status == "timeout":
         return Verdict(case, False, [f"did not finish within {limits.call_seconds:g} s "
                                      "(an endless loop, a sleep, or very slow code?)"])
