@@ -91,15 +91,16 @@ def _autograde(args):
 
 
 def _export(args):
-    from .collect import student_from_metadata
+    from .collect import seconds_late_from_metadata, student_from_metadata
     from .feedback import gradescope
     from .schedule import NOTHING_GRADED, Limits, grade_upload
 
     student = (student_from_metadata(args.metadata) if args.metadata else None) or args.student
     try:
-        result, messages = grade_upload(args.submission, args.course_dir, student,
-                                        args.assignment, args.seed,
-                                        Limits(unsafe_no_sandbox=args.unsafe_no_sandbox))
+        result, messages = grade_upload(
+            args.submission, args.course_dir, student, args.assignment, args.seed,
+            Limits(unsafe_no_sandbox=args.unsafe_no_sandbox),
+            seconds_late_from_metadata(args.metadata) if args.metadata else 0.0)
     except NOTHING_GRADED as error:
         print(f"export: {error}", file=sys.stderr)
         return 2

@@ -90,14 +90,20 @@ def test_validate_fails_an_empty_notebook_and_passes_the_solutions(folder, fails
         assert any("public cases" in cell["error"] for cell in result["failed"])
 
 
-def test_the_course_secret_is_made_once_private_and_seeds_each_student(tmp_path):
-    from grader.judge import course_secret, student_seed
+def test_the_course_secret_is_made_once_private_and_seeds_each_code(tmp_path):
+    from grader.judge import code_fingerprint, code_seed, course_secret
 
     secret = course_secret(tmp_path)
     assert (tmp_path / ".grader_secret").stat().st_mode & 0o777 == 0o600
     assert course_secret(tmp_path) == secret and len(secret) == 64
-    seeds = {student_seed(secret, s, a) for s in ("ada", "ben") for a in ("01", "02")}
-    assert len(seeds) == 4 and student_seed(secret, "ada", "01") in seeds
+    codes = ["x = 1\n", "x = 2\n"]
+    seeds = {code_seed(secret, a, code_fingerprint([c])) for c in codes for a in ("01", "02")}
+    assert len(seeds) == 4
+    assert code_seed("other secret", "01", code_fingerprint(codes[:1])) not in seeds
+    # the same program, however it is laid out and commented, is the same code
+    laid_out = "%matplotlib inline\n# my answer\nx = (1)  # one\n"
+    assert code_fingerprint([laid_out]) == code_fingerprint(codes[:1])
+    assert code_fingerprint(codes[:1]) != code_fingerprint(["y = 1\n"])
 
 
 def test_the_gradebook_schema_version_read_in_process_is_alembics_own():

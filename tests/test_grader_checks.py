@@ -101,32 +101,56 @@ def test_vectorised_solutions_earn_full_marks(task, fn):
     assert checks.score(task, fn, points=5, seed=7) == 5
 
 
-def test_hidden_cases_repeat_for_a_seed_and_change_between_seeds():
-    def shapes(seed):
-        return [c.inputs["x"].shape for c in TASKS["conv_forward"].make_cases(hidden=True, seed=seed)]
+def test_hidden_cases_have_fixed_geometries_and_values_drawn_from_the_seed():
+    """The points a mistake loses depend on the aspects it gets wrong, not on a draw."""
+    for task in TASKS:
+        def drawn(seed, task=task):
+            return TASKS[task].make_cases(hidden=True, seed=seed)
 
-    assert shapes(3) == shapes(3)
-    assert len({tuple(shapes(s)) for s in range(6)}) > 1
+        assert [c.describe() for c in drawn(3)] == [c.describe() for c in drawn(4)], task
+        first = next(iter(drawn(3)[0].inputs.values()))
+        again, other = next(iter(drawn(3)[0].inputs.values())), next(iter(drawn(4)[0].inputs.values()))
+        if isinstance(first, np.ndarray):
+            assert np.array_equal(first, again) and not np.allclose(first, other), task
 
 
-def test_hidden_cases_cover_the_promised_geometry():
-    seen = {"stride": set(), "pad": set(), "1x1": False, "equal": False, "floor": False,
-            "rectangular": False, "overlap": False}
-    for seed in SEEDS:
-        for case in TASKS["conv_forward"].make_cases(hidden=True, seed=seed):
-            x, w, p = case.inputs["x"], case.inputs["w"], case.inputs["conv_param"]
-            s, pad = p["stride"], p["pad"]
-            seen["stride"].add(s)
-            seen["pad"].add(pad)
-            seen["1x1"] |= w.shape[2:] == (1, 1)
-            seen["equal"] |= w.shape[2:] == (x.shape[2] + 2 * pad, x.shape[3] + 2 * pad)
-            seen["floor"] |= (x.shape[2] + 2 * pad - w.shape[2]) % s != 0
-            seen["rectangular"] |= w.shape[2] != w.shape[3] and x.shape[2] != x.shape[3]
-        for case in TASKS["max_pool_forward"].make_cases(hidden=True, seed=seed):
-            p = case.inputs["pool_param"]
-            seen["overlap"] |= p["stride"] < max(p["pool_height"], p["pool_width"])
-    assert seen.pop("stride") == {1, 2, 3} and seen.pop("pad") == {0, 1, 2}
-    assert all(seen.values()), seen
+def _conv_aspects(x_shape, w_shape, stride, pad):
+    (n, c, h, w), (f, hh, ww) = x_shape, w_shape
+    rows, cols = h + 2 * pad - hh, w + 2 * pad - ww
+    return {f"stride {stride}", f"pad {pad}",
+            "taller input" if h > w else "wider input" if w > h else "square input",
+            "taller kernel" if hh > ww else "wider kernel" if ww > hh else "square kernel",
+            *(["1x1 kernel"] if (hh, ww) == (1, 1) else []),
+            *(["kernel = padded input"] if rows == cols == 0 else []),
+            *(["floor in rows"] if rows % stride else []),
+            *(["floor in columns"] if cols % stride else []),
+            "N = 1" if n == 1 else "N > 1", "C = 1" if c == 1 else "C > 1",
+            "F = 1" if f == 1 else "F > 1", *(["C != F"] if c != f else [])}
+
+
+def _pool_aspects(x_shape, ph, pw, stride):
+    n, c, h, w = x_shape
+    return {f"stride {stride}",
+            "overlapping" if stride < max(ph, pw) else "gaps" if stride > max(ph, pw) else "tiling",
+            "taller window" if ph > pw else "wider window" if pw > ph else "square window",
+            *(["window = input"] if (ph, pw) == (h, w) else []),
+            *(["floor in rows"] if (h - ph) % stride else []),
+            *(["floor in columns"] if (w - pw) % stride else []),
+            "N = 1" if n == 1 else "N > 1", "C = 1" if c == 1 else "C > 1"}
+
+
+def test_hidden_cases_cover_every_aspect_by_design():
+    from grader.diagnosis.cases import HIDDEN_CONV, HIDDEN_POOL
+
+    conv = set().union(*(_conv_aspects(*g) for g in HIDDEN_CONV))
+    assert conv >= {"stride 1", "stride 2", "stride 3", "pad 0", "pad 1", "pad 2",
+                    "taller input", "wider input", "taller kernel", "wider kernel", "1x1 kernel",
+                    "kernel = padded input", "floor in rows", "floor in columns",
+                    "N = 1", "N > 1", "C = 1", "C > 1", "F = 1", "F > 1", "C != F"}, conv
+    pool = set().union(*(_pool_aspects(*g) for g in HIDDEN_POOL))
+    assert pool >= {"stride 1", "stride 2", "stride 3", "overlapping", "gaps", "tiling",
+                    "taller window", "wider window", "square window", "window = input",
+                    "floor in rows", "floor in columns", "N = 1", "N > 1", "C = 1", "C > 1"}, pool
 
 
 def test_pool_cases_are_tie_free():

@@ -25,7 +25,7 @@ from grader.collect import StudentWork, take_notebook
 from grader.collect.submissions import (MAX_CELLS, MAX_ENTRIES, MAX_NESTING,
                                         MAX_TIMESTAMP_BYTES, unusable_id)
 from grader.diagnosis.tasks import TASKS
-from grader.judge import judge_notebook, student_seed
+from grader.judge import code_fingerprint, code_seed, judge_notebook
 from grader.judge.calls import SEALED_WRONG
 from grader.sandbox import StudentSandbox
 
@@ -105,8 +105,9 @@ def test_a_sandbox_whose_worker_saw_hidden_inputs_is_never_used_again():
         host.close()
 
 
-WRONG_BY_CHOICE = MAX_POOL.replace("return out, (x, pool_param)", """
-    if x.shape[0] * x.shape[1] * x.shape[2] * x.shape[3] not in (32, 50, 70, 24, 126, 9):
+PUBLIC_POOL_SIZES = tuple(c.inputs["x"].size for c in TASKS["max_pool_forward"].make_cases())
+WRONG_BY_CHOICE = MAX_POOL.replace("return out, (x, pool_param)", f"""
+    if x.size not in {PUBLIC_POOL_SIZES}:
         r = [1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6][int(abs(x.flat[0]) * 1e6) % 6]
         return out * (1 + 2 * r / (1 - r)), (x, pool_param)  # rel_error r: a digit it chose
     return out, (x, pool_param)""")
@@ -134,7 +135,7 @@ def test_a_hidden_case_says_nothing_the_students_code_chose(channel, source, mar
 
 
 def test_every_bit_of_the_hash_seeds_the_hidden_cases():
-    seed = student_seed("secret", "ada", ASSIGNMENT)
+    seed = code_seed("secret", ASSIGNMENT, code_fingerprint([MAX_POOL]))
     assert seed.bit_length() > 200
     low = seed % 2**32  # what a search over 32-bit seeds could find
     full = [c.inputs["x"] for c in TASKS["max_pool_forward"].make_cases(hidden=True, seed=seed)]

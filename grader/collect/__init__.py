@@ -10,9 +10,11 @@ Imports nothing else of the grader: the course is handed in (a gradebook.CourseD
 from .submissions import (COLLECTED, EXCHANGE, LATENESS_SOURCES, TIMESTAMP, Collection, StudentWork,
                           SubmissionError, SubmissionTime, Unusable, collect, collect_usable,
                           listing, shown, take_notebook, upload_copy)
-from .uploads import match_upload, missing_message, student_from_metadata
+from .uploads import (match_upload, missing_message, seconds_late_from_metadata,
+                      student_from_metadata)
 
 __all__ = ["COLLECTED", "EXCHANGE", "LATENESS_SOURCES", "TIMESTAMP", "Collection", "StudentWork",
            "SubmissionError", "SubmissionTime", "Unusable", "collect",
-           "collect_usable", "listing", "match_upload", "missing_message", "shown",
+           "collect_usable", "listing", "match_upload", "missing_message",
+           "seconds_late_from_metadata", "shown",
            "student_from_metadata", "take_notebook", "upload_copy"]

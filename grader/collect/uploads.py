@@ -1,6 +1,7 @@
 """One student's upload, as Gradescope hands it over: which course notebook each uploaded file
 is (by its graded cells, whatever its name), and who submitted it."""
 
+import datetime
 import json
 from pathlib import Path
 
@@ -46,11 +47,35 @@ def missing_message(assignment, notebooks):
             f"you worked in ({names}); its file name does not matter.")
 
 
+MAX_METADATA_BYTES = 1 << 20  # Gradescope's file is a few kB, however many earlier submissions
+
+
+def _metadata(path):
+    """Gradescope's submission_metadata.json as a dict, read within its bound; {} otherwise."""
+    try:
+        with open(path, "rb") as handle:
+            data = json.loads(handle.read(MAX_METADATA_BYTES + 1)[:MAX_METADATA_BYTES])
+    except (OSError, ValueError, RecursionError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def student_from_metadata(path):
     """The submitter's Gradescope user id, from submission_metadata.json (None without one)."""
-    try:
-        users = json.loads(Path(path).read_text(encoding="utf-8")).get("users") or []
-    except (OSError, ValueError):
-        return None
-    found = (users[0].get("id") or users[0].get("email")) if users and isinstance(users[0], dict) else None
+    users = _metadata(path).get("users") or []
+    found = (users[0].get("id") or users[0].get("email")) \
+        if isinstance(users, list) and users and isinstance(users[0], dict) else None
     return str(found) if found else None  # never the string "None"
+
+
+def seconds_late_from_metadata(path):
+    """How late Gradescope's submission_metadata.json says this submission is: its
+    ``created_at`` (Gradescope's clock, not the student's) past ``assignment.due_date``;
+    0.0 without a due date or a readable file."""
+    data = _metadata(path)
+    try:
+        created = datetime.datetime.fromisoformat(data["created_at"])
+        due = datetime.datetime.fromisoformat(data["assignment"]["due_date"])
+        return max(0.0, (created - due).total_seconds())
+    except (ValueError, KeyError, TypeError):
+        return 0.0

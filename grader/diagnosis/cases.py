@@ -1,15 +1,19 @@
 """The cases each graded function is run on.
 
 Public cases are fixed: the check cell a student runs uses them, so a student
-can reproduce any failure. Hidden cases are drawn at grading time from a seed
-the student's copy does not hold (``CONV_GRADER_SEED`` in the grader's
-environment, else a fresh random one), so no answer can be hard-coded.
+can reproduce any failure. Hidden cases have fixed geometries too, one per aspect
+by design (the HIDDEN_* lists), so the points a mistake loses depend only on the
+aspects it gets wrong, never on a lucky draw. Their values are drawn at grading
+time from a seed the student's copy does not hold (the grader's: judge/seeds.py;
+``CONV_GRADER_SEED`` in a check's environment, else a fresh random one), so no
+answer can be hard-coded.
 
-Between them they cover strides 1-3, pads 0-2, rectangular kernels and inputs,
-batch and channel counts from 1 up, 1x1 kernels, a kernel equal to the padded
-input, sizes that do not divide evenly (floor), overlapping pool windows, and
-for the optional dilated task dilations 1-3, also with kernels one tap high or wide.
-Pool inputs are tie-free, so any tie rule a student picks is graded the same.
+Between them they cover strides 1-3, pads 0-2, rectangular kernels and inputs
+(taller and wider), batch and channel counts of 1 and more, 1x1 kernels, a kernel
+equal to the padded input, sizes that do not divide evenly (floor) in rows and in
+columns, overlapping pool windows, and for the optional dilated task dilations 1-3,
+also with kernels one tap high or wide. Pool inputs are tie-free, so any tie rule
+a student picks is graded the same.
 """
 
 import os
@@ -68,43 +72,31 @@ def conv_case(label, rng, x_shape, w_shape, stride, pad):
     )
 
 
-def _hidden_conv_geometries(rng):
-    def r(lo, hi):
-        return int(rng.integers(lo, hi + 1))
-
-    geometries = []
-    # A general case, then one for each corner the list above promises.
-    for _ in range(2):
-        stride, pad = r(1, 3), r(0, 2)
-        hh, ww = r(1, 4), r(1, 4)
-        geometries.append(((r(1, 3), r(1, 3), r(hh, 8), r(ww, 8)), (r(1, 3), hh, ww), stride, pad))
-    pad = r(0, 2)
-    geometries.append(((r(1, 3), r(1, 3), r(2, 6), r(2, 6)), (r(1, 4), 1, 1), r(1, 3), pad))
-    h, w, pad = r(1, 4), r(1, 4), r(0, 2)
-    geometries.append(((r(1, 2), r(1, 3), h, w), (r(1, 3), h + 2 * pad, w + 2 * pad), r(1, 3), pad))
-    stride, hh = r(2, 3), r(2, 3)
-    h = hh + stride * r(1, 2) + r(1, stride - 1)  # leaves a remainder: floor matters
-    ww = r(1, 3)
-    geometries.append(((r(1, 2), r(1, 2), h, r(ww, 8)), (r(1, 3), hh, ww), stride, 0))
-    geometries.append(((1, 1, r(3, 7), r(3, 7)), (1, r(1, 3), r(1, 3)), r(1, 3), r(0, 2)))
-    hh, ww = r(1, 3), r(2, 4)
-    geometries.append(((r(2, 3), r(2, 3), r(5, 9), r(3, 6)), (r(2, 3), hh, ww), r(1, 2), r(1, 2)))
-    geometries.append(((r(1, 2), r(1, 2), r(4, 8), r(4, 8)), (r(1, 2), 3, 3), 3, r(0, 2)))
-    return geometries
+# The hidden geometries, one aspect each (tests/test_grader_checks.py checks the coverage):
+HIDDEN_CONV = [
+    ((2, 3, 7, 6), (4, 3, 2), 2, 1),  # general: rectangular input and kernel, stride 2, pad 1
+    ((3, 2, 6, 9), (2, 2, 4), 1, 2),  # wider than tall, kernel wider than tall, pad 2
+    ((2, 3, 10, 8), (3, 3, 3), 3, 0),  # stride 3, floor in rows and in columns
+    ((1, 1, 6, 5), (1, 2, 2), 2, 0),  # one image, one channel, one filter; floor in columns
+    ((2, 4, 5, 3), (3, 1, 1), 2, 1),  # 1x1 kernel with padding and stride
+    ((2, 2, 3, 4), (2, 5, 6), 1, 1),  # kernel equal to the padded input: a 1x1 output
+    ((2, 2, 8, 6), (2, 3, 2), 2, 2),  # floor in rows only, pad 2
+    ((1, 3, 7, 11), (2, 2, 3), 3, 1),  # stride 3 with padding, floor both ways
+]
 
 
 def _cases(make_case, public, public_seed, hidden_geometries, hidden, seed):
-    """The public cases (fixed geometries and values), or hidden ones whose geometries
-    and values are both drawn from ``seed``."""
+    """The public cases (fixed geometries and values), or the hidden ones: fixed
+    geometries, values drawn from ``seed``."""
     if not hidden:
         rng = np.random.default_rng(public_seed)
         return [make_case(f"public {i + 1}", rng, *g) for i, g in enumerate(public)]
     rng = np.random.default_rng(hidden_seed() if seed is None else seed)
-    return [make_case(f"hidden {i + 1}", rng, *g) for i, g in enumerate(hidden_geometries(rng))]
+    return [make_case(f"hidden {i + 1}", rng, *g) for i, g in enumerate(hidden_geometries)]
 
 
 def conv_cases(hidden=False, seed=None):
-    return _cases(conv_case, PUBLIC_CONV, 231, _hidden_conv_geometries, hidden, seed)
+    return _cases(conv_case, PUBLIC_CONV, 231, HIDDEN_CONV, hidden, seed)
 
 
 # ------------------------------------------------------- dilated convolution
@@ -128,30 +120,19 @@ def _dilated_conv_case(label, rng, x_shape, w_shape, stride, pad, dilation):
     return case
 
 
-def _hidden_dilated_geometries(rng):
-    def r(lo, hi):
-        return int(rng.integers(lo, hi + 1))
-
-    def fitting(dilation, hh, ww, stride, pad, spare_h, spare_w):
-        """A geometry whose padded input is the dilated kernel's span plus spare pixels."""
-        span_h, span_w = dilation * (hh - 1) + 1, dilation * (ww - 1) + 1
-        h = max(1, span_h - 2 * pad + spare_h)
-        w = max(1, span_w - 2 * pad + spare_w)
-        return (r(1, 2), r(1, 3), h, w), (r(1, 3), hh, ww), stride, pad, dilation
-
-    geometries = [fitting(d, r(2, 3), r(2, 3), r(1, 3), r(0, 2), r(0, 4), r(0, 4))
-                  for d in (1, 2, 3)]  # every dilation, in general position
-    geometries.append(fitting(r(2, 3), 3, 1, r(1, 2), r(0, 2), r(0, 3), r(0, 3)))  # rows only
-    geometries.append(fitting(r(2, 3), 1, 3, r(1, 2), r(0, 2), r(0, 3), r(0, 3)))  # columns only
-    geometries.append(fitting(r(2, 3), r(2, 3), r(2, 3), 1, r(0, 2), 0, 0))  # span = padded input
-    stride = r(2, 3)  # a remainder after the last window: the floor matters
-    geometries.append(fitting(r(2, 3), r(2, 3), r(2, 3), stride, r(0, 1),
-                              stride * r(1, 2) + r(1, stride - 1), r(0, 3)))
-    return geometries
+HIDDEN_DILATED = [
+    ((2, 2, 8, 7), (2, 3, 2), 1, 0, 2),  # dilation 2, rectangular kernel
+    ((1, 3, 9, 10), (3, 2, 3), 2, 1, 3),  # dilation 3 with stride and pad, floor both ways
+    ((2, 1, 6, 6), (2, 3, 3), 1, 2, 1),  # dilation 1 is the plain conv layer, pad 2
+    ((1, 2, 9, 5), (2, 3, 1), 1, 0, 3),  # dilation along the rows only (WW = 1)
+    ((2, 1, 4, 9), (1, 1, 3), 2, 1, 2),  # dilation along the columns only (HH = 1), floor in rows
+    ((1, 2, 2, 5), (2, 2, 3), 1, 1, 3),  # the dilated kernel spans the padded input
+    ((2, 2, 11, 9), (2, 2, 2), 3, 0, 2),  # stride 3, floor in rows
+]
 
 
 def dilated_conv_cases(hidden=False, seed=None):
-    return _cases(_dilated_conv_case, PUBLIC_DILATED, 234, _hidden_dilated_geometries, hidden, seed)
+    return _cases(_dilated_conv_case, PUBLIC_DILATED, 234, HIDDEN_DILATED, hidden, seed)
 
 
 # ---------------------------------------------------------------------- pooling
@@ -185,28 +166,20 @@ def pool_case(label, rng, x_shape, height, width, stride):
     )
 
 
-def _hidden_pool_geometries(rng):
-    def r(lo, hi):
-        return int(rng.integers(lo, hi + 1))
-
-    geometries = []
-    for _ in range(2):
-        ph, pw = r(1, 3), r(1, 3)
-        geometries.append(((r(1, 3), r(1, 3), r(ph, 8), r(pw, 8)), ph, pw, r(1, 3)))
-    ph, pw = r(2, 3), r(2, 3)
-    geometries.append(((r(1, 2), r(1, 3), r(ph + 2, 9), r(pw + 2, 9)), ph, pw, r(1, ph - 1)))
-    geometries.append(((1, 1, r(3, 7), r(3, 7)), 2, 2, 1))  # overlap in both directions
-    stride, ph = r(2, 3), r(2, 3)
-    h = ph + stride * r(1, 2) + r(1, stride - 1)  # a remainder: floor matters
-    pw = r(1, 3)
-    geometries.append(((r(1, 2), r(1, 2), h, r(pw, 8)), ph, pw, stride))
-    h, w = r(1, 4), r(1, 4)
-    geometries.append(((r(1, 3), r(1, 3), h, w), h, w, r(1, 3)))  # window equals input
-    return geometries
+HIDDEN_POOL = [
+    ((2, 3, 6, 8), 2, 2, 2),  # the usual 2x2 window, stride 2
+    ((1, 2, 7, 6), 3, 2, 2),  # rectangular window, taller than wide
+    ((2, 1, 7, 9), 3, 3, 2),  # overlapping windows (AlexNet)
+    ((1, 1, 5, 6), 2, 3, 1),  # overlapping, wider than tall, stride 1
+    ((2, 2, 8, 7), 2, 2, 3),  # stride larger than the window, floor in columns
+    ((2, 2, 7, 5), 2, 2, 2),  # floor in rows and in columns
+    ((3, 1, 4, 3), 4, 3, 1),  # window equal to the input
+    ((2, 2, 5, 4), 1, 1, 2),  # a 1x1 window: subsampling
+]
 
 
 def pool_cases(hidden=False, seed=None):
-    return _cases(pool_case, PUBLIC_POOL, 232, _hidden_pool_geometries, hidden, seed)
+    return _cases(pool_case, PUBLIC_POOL, 232, HIDDEN_POOL, hidden, seed)
 
 
 # --------------------------------------------------------------------- convnet
@@ -246,17 +219,13 @@ def convnet_case(label, rng, n, input_dim, filters, size, hidden, classes, reg, 
     return Case(label, inputs, shown)
 
 
-def _hidden_convnet_geometries(rng):
-    def r(lo, hi):
-        return int(rng.integers(lo, hi + 1))
-
-    return [
-        (r(1, 3), (r(1, 3), r(4, 8), r(4, 8)), r(1, 4), 3, r(3, 8), r(2, 5), 0.0, False),
-        (r(1, 3), (r(1, 3), r(4, 8), r(4, 8)), r(1, 4), 3, r(3, 8), r(2, 5), 0.0, True),
-        (r(2, 4), (r(1, 2), r(5, 9), r(5, 9)), r(1, 3), 5, r(3, 8), r(2, 5), 0.5, True),
-        (r(1, 3), (1, 8, 8), r(2, 4), 3, r(4, 8), 10, float(rng.uniform(0.01, 1)), True),
-    ]
+HIDDEN_CONVNET = [
+    (2, (2, 6, 5), 3, 3, 5, 4, 0.0, False),  # scores only, an odd width
+    (3, (1, 8, 8), 4, 3, 7, 10, 0.0, True),  # the digits' shape
+    (4, (2, 7, 9), 2, 5, 6, 3, 0.5, True),  # 5x5 filters, odd sizes, with reg
+    (1, (3, 4, 6), 1, 3, 4, 2, 0.1, True),  # one image, one filter, three channels
+]
 
 
 def convnet_cases(hidden=False, seed=None):
-    return _cases(convnet_case, PUBLIC_CONVNET, 233, _hidden_convnet_geometries, hidden, seed)
+    return _cases(convnet_case, PUBLIC_CONVNET, 233, HIDDEN_CONVNET, hidden, seed)

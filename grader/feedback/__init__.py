@@ -6,10 +6,11 @@ isolated), grader.diagnosis.
 """
 
 from . import gradescope
-from .grades import (COLUMNS, NOT_GRADED, Row, csv_cell, not_graded_text, write_atomically,
-                     write_outputs)
-from .pages import page
+from .grades import (COLUMNS, LATE_PENALTY, NOT_GRADED, Row, csv_cell, not_graded_text,
+                     write_atomically, write_outputs)
+from .pages import page, with_late_penalty
 from .table import summary
 
-__all__ = ["COLUMNS", "NOT_GRADED", "Row", "csv_cell", "gradescope", "not_graded_text", "page",
-           "summary", "write_atomically", "write_outputs"]
+__all__ = ["COLUMNS", "LATE_PENALTY", "NOT_GRADED", "Row", "csv_cell", "gradescope",
+           "not_graded_text", "page", "summary", "with_late_penalty", "write_atomically",
+           "write_outputs"]

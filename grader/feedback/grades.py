@@ -9,7 +9,8 @@ from typing import NamedTuple
 
 from ..collect import listing
 
-NOT_GRADED = "not_graded.txt"  # in OUT, only while some submission could not be graded
+NOT_GRADED = "not_graded.txt"
+LATE_PENALTY = "late_penalty"  # grade_id of a row taking points off for lateness  # in OUT, only while some submission could not be graded
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -22,7 +23,7 @@ class Row(NamedTuple):
     grade_id: str
     score: object  # a number, or "" for a written answer left to the instructor
     max_score: float
-    status: str  # graded, missing, error, needs manual grading
+    status: str  # graded, missing, error, needs manual grading, late penalty (...)
 
 
 COLUMNS = list(Row._fields)

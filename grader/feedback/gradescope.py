@@ -7,13 +7,18 @@ Schema: https://gradescope-autograders.readthedocs.io/en/latest/specs/
 import json
 from pathlib import Path
 
+from .grades import LATE_PENALTY
+
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 
 
 def results(student_result, visibility="visible", seed=None, messages=()):
     """The results.json document for one StudentResult."""
-    tests = []
+    tests, late = [], []
     for _, assignment, notebook, grade_id, score, max_score, status in student_result.rows:
+        if grade_id == LATE_PENALTY:  # taken off the total, as nbgrader's export does
+            late.append((-float(score), status, f"{assignment}/{notebook}"))
+            continue
         if status == "needs manual grading" or score == "":
             continue  # written answers are graded by hand on Gradescope
         output = student_result.reports.get((assignment, notebook, grade_id), status)
@@ -31,9 +36,14 @@ def results(student_result, visibility="visible", seed=None, messages=()):
         })
     summary = f"Autograded {len(tests)} tests" + (
         f" (hidden cases seed {seed})" if seed is not None else "") + "."
+    earned = sum(t["score"] for t in tests)
+    taken = sum(points for points, _, _ in late)
+    said = [f"Late penalty: -{points:g} points on {where} ({status.removeprefix('late penalty (')[:-1]}, "
+            f"as the course's late-submission rule sets it). Your score: "
+            f"{max(0.0, earned - taken):g}." for points, status, where in late]
     document = {
-        "score": round(sum(t["score"] for t in tests), 2),
-        "output": "\n".join([*messages, summary]),
+        "score": round(max(0.0, earned - taken), 2),
+        "output": "\n".join([*messages, *said, summary]),
         "visibility": visibility,
         "stdout_visibility": "hidden",
         "tests": tests,

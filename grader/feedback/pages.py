@@ -6,6 +6,7 @@ instructor. They never show test code, hidden or not.
 """
 
 import html
+import re
 
 from ..diagnosis import pictures, pointers
 from ..diagnosis.judge import common_problem
@@ -74,6 +75,19 @@ def picture(verdicts):
            f"where they differ.</figcaption></figure>" if image else ""
 
 
+LATE_MARK = "<!-- late penalty -->"
+
+
+def with_late_penalty(page_html, points, lateness):
+    """``page_html`` saying that ``points`` were taken off for lateness, and the total left."""
+    earned = re.search(r"Autograded: ([0-9.e+-]+) / ([0-9.e+-]+) points", page_html)
+    left = f" Your score: {max(0.0, float(earned[1]) - points):g} / {float(earned[2]):g}." \
+        if earned else ""
+    said = (f"<p class='score bad'>Late penalty: &minus;{points:g} points ({_escape(lateness)}, "
+            f"as the course's nbgrader late-submission rule sets it).{left}</p>")
+    return page_html.replace(LATE_MARK, said, 1)
+
+
 def page(student, assignment, notebook, entries, manual, notes, error=None):
     """One notebook's feedback as a standalone HTML page.
 
@@ -88,7 +102,8 @@ def page(student, assignment, notebook, entries, manual, notes, error=None):
     if error:
         body.append(f"<p class='note bad'>{_escape(error)}</p>")
     else:
-        body.append(f"<p class='score'>Autograded: {earned:g} / {possible:g} points.</p>")
+        body.append(f"<p class='score'>Autograded: {earned:g} / {possible:g} points.</p>"
+                    f"{LATE_MARK}")
     if notes:
         body.append("<div class='note'><b>About this run</b><ul>"
                     + "".join(f"<li>{_escape(n)}</li>" for n in notes) + "</ul></div>")

@@ -1,6 +1,7 @@
 """The table an autograde run prints: one row per student, one column per assignment."""
 
 from ..sandbox import UNSAFE_FLAG
+from .grades import LATE_PENALTY
 
 
 def summary(results):
@@ -16,7 +17,9 @@ def summary(results):
             earned = sum(float(r.score or 0) for r in mine)
             best = sum(float(r.max_score) for r in mine)
             broken = any(r.status in ("error", "missing") for r in mine)
-            row.append(f"{earned:g}/{best:g}" + (" (" + mine[0].status + ")" if broken else ""))
+            late = -sum(float(r.score) for r in mine if r.grade_id == LATE_PENALTY)
+            row.append(f"{earned:g}/{best:g}" + (" (" + mine[0].status + ")" if broken else "")
+                       + (f" (late -{late:g})" if late else ""))
             total, possible = total + earned, possible + best
         row.append(f"{total:g}/{possible:g}")
         table.append(row)

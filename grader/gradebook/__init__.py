@@ -10,11 +10,12 @@ that imports.
 from .course import EXAMPLES, REPO, CourseDir, CourseError, environment_path, load
 from .nbgrader_api import alembic_head, close_connections, nbgrader_api, nbgrader_config, \
     nbgrader_setup_once
+from .late import apply_penalties, penalty_rule
 from .nbgrader_judge import use_trusted_grading
 from .recorder import Recorder, recorder_for
 from .release import WorkWouldBeLost, release
 
 __all__ = ["EXAMPLES", "REPO", "CourseDir", "CourseError", "Recorder", "WorkWouldBeLost",
-           "alembic_head", "close_connections", "environment_path", "load", "nbgrader_api",
+           "alembic_head", "apply_penalties", "penalty_rule", "close_connections", "environment_path", "load", "nbgrader_api",
            "nbgrader_config", "nbgrader_setup_once", "recorder_for", "release",
            "use_trusted_grading"]

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from .course import CourseError
+from .late import apply_penalties, lateness_words, penalty_rule, seconds_late
 from .nbgrader_api import generate, nbgrader_api, nbgrader_config
 from .nbgrader_judge import DECIDED
 
@@ -114,13 +115,17 @@ class Recorder:
             submitted = {nb: p for (a, nb), p in work.notebooks.items() if a == assignment}
             if not submitted:
                 continue
+            times = work.times.get(assignment)  # None outside nbgrader's layout: no time
+            when = times.chosen(self.lateness) if times else None
+            # Every output takes off what nbgrader's gradebook does, recorded there or not.
+            apply_penalties(result, assignment, work.student,
+                            self._seconds_late(work.student, assignment)(when),
+                            penalty_rule(self.course_dir.config))
             if assignment in work.kept_from_nbgrader:  # nbgrader would read it unbounded
                 result.warnings.append(
                     f"{work.student}/{assignment}: not recorded in the gradebook (grades.csv has "
                     f"it): {work.kept_from_nbgrader[assignment]}")
                 continue
-            times = work.times.get(assignment)  # None outside nbgrader's layout: no time
-            when = times.chosen(self.lateness) if times else None
             if times and self.in_place:
                 why = self._not_as_chosen(work.student, assignment, times, when)
                 if why:
@@ -152,10 +157,7 @@ class Recorder:
                 extension = gradebook.find_submission(assignment, student).extension
             except MissingEntry:
                 extension = None
-        if due is not None and extension is not None:
-            due = due + extension
-        return lambda when: (0.0 if due is None or when is None
-                             else max(0.0, (when - due).total_seconds()))
+        return lambda when: seconds_late(when, due, extension)
 
     def _lateness_differs(self, student, assignment, times, when):
         """(how late the student's timestamp.txt makes it, how late ``when`` does), in
@@ -176,8 +178,8 @@ class Recorder:
             return None
         claimed, chosen = differs
         return (f"nbgrader there goes by its timestamp.txt, {_claim(times)} "
-                f"({_lateness(claimed)}), but {_clock(times, self.lateness)} "
-                f"{_time(when)} ({_lateness(chosen)}). Grading a copy of the folder records "
+                f"({lateness_words(claimed)}), but {_clock(times, self.lateness)} "
+                f"{_time(when)} ({lateness_words(chosen)}). Grading a copy of the folder records "
                 f"that time in OUT/gradebook.db{_hint(self.lateness)}")
 
     def _disagreement(self, student, assignment, times, when):
@@ -189,9 +191,9 @@ class Recorder:
         if differs is None:
             return None
         claimed, chosen = differs
-        return (f"the gradebook has it {_lateness(chosen)}: {_clock(times, self.lateness)} "
+        return (f"the gradebook has it {lateness_words(chosen)}: {_clock(times, self.lateness)} "
                 f"{_time(when)}, while its timestamp.txt says {_time(times.claimed)} "
-                f"({_lateness(claimed)}){_hint(self.lateness)}")
+                f"({lateness_words(claimed)}){_hint(self.lateness)}")
 
 
 def _clock(times, source):
@@ -213,18 +215,6 @@ def _claim(times):
 
 def _time(moment):
     return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment else "no time"
-
-
-def _lateness(seconds):
-    """'on time', or 'late by 2 d 3 h', 'late by 5 min 2 s'."""
-    if seconds <= 0:
-        return "on time"
-    left, parts = max(1, int(seconds)), []
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
-        if left >= size or (unit == "s" and not parts):
-            parts.append(f"{left // size} {unit}")
-            left %= size
-    return "late by " + " ".join(parts[:2])
 
 
 def recorder_for(course_dir, submissions, scratch, out, db_url, graded, lateness="timestamp"):

@@ -3,7 +3,7 @@
 import json
 from dataclasses import dataclass, field
 
-from ..feedback import Row
+from ..feedback import LATE_PENALTY, Row, with_late_penalty
 
 
 @dataclass
@@ -19,6 +19,15 @@ class StudentResult:
     decided: dict = field(default_factory=dict)
     broken: bool = False  # grading broke down (failed_student): never kept for --resume
     resumed: bool = False  # kept from an earlier run by --resume, not graded by this one
+
+    def penalise(self, assignment, notebook, points, lateness):
+        """Take ``points`` off ``notebook`` for lateness (``lateness``: "late by 2 h"): a row
+        of grades.csv with the negative score, and a line on its feedback page."""
+        self.rows.append(Row(self.student, assignment, notebook, LATE_PENALTY, -round(points, 2),
+                             0.0, f"late penalty ({lateness})"))
+        if (assignment, notebook) in self.pages:
+            self.pages[(assignment, notebook)] = with_late_penalty(
+                self.pages[(assignment, notebook)], points, lateness)
 
     def to_json(self):
         """What a run's journal keeps of this result (JSON, never a pickle)."""

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 from ..sandbox import UNSAFE_NOTE, Limits
-from .seeds import student_seed
+from .seeds import code_fingerprint, code_seed
 
 
 @dataclass(frozen=True)
@@ -12,7 +12,8 @@ class Run:
     line, or from nbgrader's config for ``nbgrader autograde``) and handed down whole: to a
     pool process, a Dask worker and each student's grading alike. Plain data, so it pickles.
 
-    seed: the course secret, or ``--seed``; each student's hidden cases come from it.
+    seed: the course secret, or ``--seed``; the hidden cases of each submitted code come from
+        it (seeds.py).
     limits: the sandbox's Limits.
     assignments: the graded assignments, in order.
     books: {assignment: {notebook name: course notebook}}, read once per run.
@@ -23,8 +24,9 @@ class Run:
     assignments: tuple = ()
     books: dict = field(default_factory=dict, compare=False)
 
-    def student_seed(self, student, assignment):
-        return student_seed(self.seed, student, assignment)
+    def hidden_seed(self, assignment, sources):
+        """The hidden cases' seed for code made of ``sources`` (the cells that run)."""
+        return code_seed(self.seed, assignment, code_fingerprint(sources))
 
     @property
     def notes(self):

@@ -1,14 +1,24 @@
-"""Where the hidden cases' seed comes from: a course secret, the student and the assignment.
+"""Where the hidden cases' values come from: a course secret, the assignment and the code.
 
 The secret is made once, in the course directory (``.grader_secret``, mode 600, git-ignored),
 so every regrade, by ``nbgrader autograde``, ``conv-grader autograde`` or on Gradescope,
-draws the same hidden cases for the same student, and nobody can draw them without it.
+draws the same hidden cases for the same code, and nobody can draw them without it.
+
+The hidden cases' geometries are fixed by design (diagnosis/cases.py); only their values
+are drawn, from the secret, the assignment and a fingerprint of the code that runs. So
+identical code gets identical cases and an identical grade, whoever hands it in and however
+often; and whatever a submission learns of its own hidden values is useless to any other
+code, a classmate's or its own next version with a lookup table in it: that code draws
+other values.
 """
 
+import ast
 import hashlib
 import os
 import secrets
 from pathlib import Path
+
+from ..diagnosis.notebook_code import strip_magics
 
 SECRET_FILE = ".grader_secret"
 
@@ -51,9 +61,23 @@ def forget_course_secret(course_root, secret):
         pass
 
 
-def student_seed(seed, student, assignment):
-    """Each student gets their own hidden cases, the same ones for the same ``seed``
-    (the course secret, or ``--seed``). All 256 bits of the hash seed NumPy's generator:
-    no search over seeds can find one from the cases feedback describes."""
-    digest = hashlib.sha256(f"{seed}:{student}:{assignment}".encode()).digest()
+def code_fingerprint(sources):
+    """A digest of the code in ``sources`` (cell sources, in order) that formatting, comments
+    and IPython magics do not change: the same program, the same fingerprint."""
+    digest = hashlib.sha256()
+    for source in sources:
+        text = strip_magics(source)
+        try:
+            canonical = ast.dump(ast.parse(text), annotate_fields=False, include_attributes=False)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            canonical = "\n".join(line.rstrip() for line in text.strip().splitlines())
+        digest.update(hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).digest())
+    return digest.hexdigest()
+
+
+def code_seed(seed, assignment, fingerprint):
+    """The hidden cases' seed for code with ``fingerprint`` in ``assignment``, from ``seed``
+    (the course secret, or ``--seed``). All 256 bits of the hash seed NumPy's generator: no
+    search over seeds can find one from the cases feedback describes."""
+    digest = hashlib.sha256(f"{seed}:{assignment}:{fingerprint}".encode()).digest()
     return int.from_bytes(digest, "little")

@@ -65,7 +65,7 @@ def grade_notebook(student, assignment, name, course_nb, path, run, deadline=Non
         own_results, own_notes = run_own_tests(
             prelude, notebook_code.student_cells(submission, course_nb, {g: s for g, s, _ in own}),
             {g: p for g, _, p in own}, run.limits, deadline=deadline, host=host)
-    result = judge_notebook(prelude, cells, tasks, run.student_seed(student, assignment),
+    result = judge_notebook(prelude, cells, tasks, run.hidden_seed(assignment, [s for _, s in cells]),
                             run.limits, deadline=deadline, host=host, cpu_deadline=cpu_deadline)
     notes = notebook_code.notes_on_cells(submission, course_nb, cells) + result.notes
     notes += [n for n in own_notes if n not in notes]

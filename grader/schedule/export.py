@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from ..collect import StudentWork, match_upload, missing_message, take_notebook, upload_copy
+from ..gradebook import apply_penalties, penalty_rule
 from ..judge import Run, course_secret, grade_student
 from ..sandbox import Limits, temporary_folder, verify
 
@@ -11,9 +12,11 @@ class UploadError(ValueError):
     """The upload cannot be graded at all; the message says why."""
 
 
-def grade_upload(folder, course, student, assignment=None, seed=None, limits=None):
+def grade_upload(folder, course, student, assignment=None, seed=None, limits=None,
+                 seconds_late=0.0):
     """Grade the notebooks under ``folder`` as ``student``'s ``assignment`` (by default the
-    assignment recognised from them) against ``course`` (a gradebook.CourseDir).
+    assignment recognised from them) against ``course`` (a gradebook.CourseDir), taking off
+    the late penalty the course's nbgrader config sets for ``seconds_late``.
 
     Returns (StudentResult, [messages for the student about the upload]). Raises
     sandbox.SandboxUnavailable, UploadError or gradebook.CourseError, grading nothing."""
@@ -44,4 +47,8 @@ def grade_upload(folder, course, student, assignment=None, seed=None, limits=Non
             messages.append(missing_message(graded[0], course.notebook_paths(graded[0])))
         run = Run(course_secret(course.root) if seed is None else seed, limits, tuple(graded),
                   course.notebooks(graded))
-        return grade_student(work, run), messages
+        result = grade_student(work, run)
+        for graded_assignment in graded:
+            apply_penalties(result, graded_assignment, student, seconds_late,
+                            penalty_rule(course.config))
+        return result, messages

@@ -1,0 +1,56 @@
+"""Late penalties, as the course configured them for nbgrader: one rule, applied by nbgrader's
+own plugin (``c.AssignLatePenalties.plugin_class``, by default LateSubmissionPlugin with its
+``penalty_method``), so the summary, grades.csv, the feedback, Gradescope's results and
+nbgrader's gradebook take the same points off the same submission."""
+
+import datetime
+
+
+def penalty_rule(config):
+    """A function (student, notebook score, seconds late) -> points taken off, as nbgrader's
+    AssignLatePenalties computes them under ``config`` (the course's traitlets Config)."""
+    from nbgrader.preprocessors import AssignLatePenalties
+
+    assign = AssignLatePenalties(config=config)
+    plugin = assign.plugin_class(parent=assign)
+
+    def penalty(student, score, seconds_late):
+        if seconds_late <= 0:
+            return 0.0
+        taken = plugin.late_submission_penalty(student, score, seconds_late)
+        # nbgrader's own bounds (AssignLatePenalties._check_late_penalty): 0 <= penalty <= score
+        return 0.0 if taken is None else float(min(max(taken, 0.0), max(score, 0.0)))
+
+    return penalty
+
+
+def seconds_late(when, due, extension=None):
+    """How late ``when`` is for ``due`` plus ``extension`` (naive UTC datetimes, a timedelta),
+    as nbgrader counts it: 0 without a due date or a time."""
+    if when is None or due is None:
+        return 0.0
+    return max(0.0, (when - due - (extension or datetime.timedelta())).total_seconds())
+
+
+def lateness_words(seconds):
+    """'on time', or 'late by 2 d 3 h', 'late by 5 min 2 s'."""
+    if seconds <= 0:
+        return "on time"
+    left, parts = max(1, int(seconds)), []
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
+        if left >= size or (unit == "s" and not parts):
+            parts.append(f"{left // size} {unit}")
+            left %= size
+    return "late by " + " ".join(parts[:2])
+
+
+def apply_penalties(result, assignment, student, late_seconds, rule):
+    """Take ``rule``'s penalty off each notebook of ``result``'s ``assignment`` graded
+    ``late_seconds`` late (a judge.StudentResult; every output follows its rows and pages)."""
+    if late_seconds <= 0:
+        return
+    for notebook, decided in result.decided.get(assignment, {}).items():
+        score = sum(float(s) for s, _ in decided.values())
+        taken = rule(student, score, late_seconds)
+        if taken > 0:
+            result.penalise(assignment, notebook, taken, lateness_words(late_seconds))
