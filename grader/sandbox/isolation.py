@@ -22,6 +22,7 @@ import shutil
 import struct
 import subprocess
 import threading
+from pathlib import Path
 from multiprocessing.util import Finalize
 
 from . import leftovers
@@ -72,10 +73,16 @@ class SandboxUnavailable(RuntimeError):
     pass
 
 
-def seccomp_filter():
-    """bwrap's --seccomp program (classic BPF): REFUSED_CALLS and clone with CLONE_NEWUSER
+SOCKET_CALLS = {"x86_64": 41, "aarch64": 198}
+AF_UNIX = 1
+
+
+def seccomp_filter(network=False):
+    """The seccomp program (classic BPF): REFUSED_CALLS and clone with CLONE_NEWUSER
     fail with EPERM, clone3 with ENOSYS, and so does every call of another ABI (32-bit,
-    x32), whose numbers differ, with EPERM; None on an architecture not in REFUSED_CALLS."""
+    x32), whose numbers differ, with EPERM; with ``network`` (container mode, where there
+    is no network namespace) a socket of any family but AF_UNIX too. None on an
+    architecture not in REFUSED_CALLS."""
     if os.uname().machine not in REFUSED_CALLS:
         return None
     arch, calls = REFUSED_CALLS[os.uname().machine]
@@ -87,6 +94,10 @@ def seccomp_filter():
                (load, "next", "next", 0),  # seccomp_data.nr
                (at_least, "refuse", "next", 0x40000000)]  # x32 numbers
     program += [(equal, "refuse", "next", number) for number in calls.values()]
+    if network:  # socket(domain, ...): only AF_UNIX; skipping both steps keeps nr loaded
+        program += [(equal, "next", 2, SOCKET_CALLS[os.uname().machine]),
+                    (load, "next", "next", 16),  # the low half of args[0], the domain
+                    (equal, "allow", "refuse", AF_UNIX)]
     program += [(equal, "nosys", "next", clone3),
                 (equal, "next", "allow", clone),
                 (load, "next", "next", 16),  # the low half of args[0], clone's flags
@@ -97,6 +108,8 @@ def seccomp_filter():
                 (give, "next", "next", 0x00050000 | errno.ENOSYS)]
 
     def offset(at, target):  # a jump of j from instruction i lands at i + 1 + j
+        if isinstance(target, int):
+            return target
         return 0 if target == "next" else labels[target] - at - 1
 
     return b"".join(struct.pack("=HBBI", code, offset(i, yes), offset(i, no), k)
@@ -218,9 +231,99 @@ def _drop_privileges(inner):
             "--cap-drop", "ALL", "--", *inner]
 
 
+BUBBLEWRAP, CONTAINER = "bubblewrap", "container"
+FORCE = "CONV_GRADER_SANDBOX"  # "container": container mode even where bubblewrap works
+DESCRIPTIONS = {
+    BUBBLEWRAP: "bubblewrap sandbox (namespaces, seccomp, rlimits, its own cgroup)",
+    CONTAINER: ("container mode: namespaces are refused here, so each worker runs under its own "
+                "unprivileged uid with Landlock (it reads only Python and the allowed packages, "
+                "writes only its own folder, no TCP), seccomp, rlimits, a fresh process for each "
+                "notebook"),
+}
+
+
 @functools.cache
+def mode():
+    """BUBBLEWRAP where bubblewrap starts; else CONTAINER where the grader runs as root and
+    Landlock confines a worker; else SandboxUnavailable, saying what to do."""
+    forced = os.environ.get(FORCE, "")
+    if forced not in ("", CONTAINER):
+        raise SandboxUnavailable(f"{FORCE}={forced!r}: the only value is {CONTAINER!r}")
+    if not forced:
+        try:
+            _check_bubblewrap()
+            return BUBBLEWRAP
+        except SandboxUnavailable as error:
+            refused = str(error)
+    else:
+        refused = f"{FORCE}=container"
+    why = _container_unavailable()
+    if why is None:
+        return CONTAINER
+    raise SandboxUnavailable(f"{refused}\nContainer mode (for Docker, Kubernetes or Gradescope, "
+                             f"where namespaces are refused) cannot start either: {why}")
+
+
 def check():
     """Raise SandboxUnavailable, saying what to do, unless a sandbox starts here."""
+    mode()
+
+
+def describe():
+    """One line on how workers are isolated here, for summaries and feedback."""
+    return DESCRIPTIONS[mode()]
+
+
+def sandbox_uid():
+    """The unprivileged uid of the calling grading thread's sandboxes (see UID_BASE)."""
+    return UID_BASE + threading.get_native_id()
+
+
+def _setpriv(uid):
+    return ["setpriv", "--reuid", str(uid), "--regid", str(uid), "--clear-groups",
+            "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+
+
+def container_command(view, site, control_fd, uid):
+    """The command starting a container-mode template as ``uid``: the template confines itself
+    (confine.py) from the plan it is sent, before it imports anything else."""
+    return _setpriv(uid) + worker_argv(python_installation()[1], view, [site], control_fd)
+
+
+def container_plan(view, site, home):
+    """What a container-mode worker may read, and where it may write."""
+    import sysconfig
+
+    base, _ = python_installation()
+    stdlib = Path(sysconfig.get_paths()["stdlib"]).resolve()
+    dynload = Path(sysconfig.get_paths()["platstdlib"]).resolve() / "lib-dynload"
+    arch = sysconfig.get_config_var("MULTIARCH") or ""
+    shared = [f"/usr/lib/{arch}", f"/lib/{arch}", "/lib64", "/usr/lib64", "/etc/ld.so.cache"] \
+        if arch else ["/usr/lib", "/lib", "/lib64", "/usr/lib64", "/etc/ld.so.cache"]
+    libs = [str(base / "lib")] if not str(base).startswith("/usr") else []  # libpython, a standalone build's
+    read = [str(view), str(site), str(stdlib), str(dynload), *shared, *libs,
+            *sorted({str(p.resolve()) for p in allowed_packages().values()})]
+    return {"read": read, "write": [str(home)],
+            "seccomp": (seccomp_filter(network=True) or b"").hex()}
+
+
+def _container_unavailable():
+    """None when a confined worker starts here in container mode, else why not."""
+    if os.geteuid() != 0:
+        return ("the grader must run as root there, to start each worker under a uid of its "
+                "own (Gradescope and `docker run` do)")
+    if shutil.which("setpriv") is None:
+        return "setpriv (util-linux) is missing"
+    from .confine import landlock_abi
+
+    if landlock_abi() < 1:
+        return ("the kernel offers no Landlock (Linux 5.13 or newer with the landlock LSM, and "
+                "a container seccomp profile that allows its three calls)")
+    return None
+
+
+def _check_bubblewrap():
+    """Raise SandboxUnavailable, saying what to do, unless bubblewrap starts here."""
     if shutil.which("bwrap") is None:
         raise SandboxUnavailable(
             "bubblewrap (bwrap) is not installed, and the grader does not run student code "

@@ -16,7 +16,8 @@ from pathlib import Path
 # What each kind holds: the worker's code (worker_view), matplotlib's font list (isolation),
 # one student's notebooks on a Dask worker (schedule/cluster.py), a class's collected copies
 # (schedule/class_run.py), one upload (schedule/export.py).
-KINDS = ("grader-view-", "grader-fonts-", "cluster-student-", "autograde-", "export-")
+KINDS = ("grader-view-", "grader-fonts-", "grader-site-", "grader-home-", "cluster-student-",
+         "autograde-", "export-")
 
 
 def _prefix(kind):

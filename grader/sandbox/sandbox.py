@@ -70,6 +70,26 @@ def _unsafe_preexec(memory_bytes):
     return preexec
 
 
+def _kill_uid(uid):
+    """SIGKILL every process of ``uid``, from a process of that uid (kill(-1) reaches exactly
+    the processes it may signal), until none is left: a fork loop cannot outrun it, since
+    RLIMIT_NPROC caps the uid and each round kills all it has."""
+    for _ in range(20):
+        if not any(_owned_by(uid, entry) for entry in os.listdir("/proc") if entry.isdigit()):
+            return
+        subprocess.run(["setpriv", "--reuid", str(uid), "--regid", str(uid), "--clear-groups",
+                        "--", "kill", "-KILL", "-1"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, env={"PATH": isolation.ENVIRONMENT["PATH"]})
+        time.sleep(0.05)
+
+
+def _owned_by(uid, pid):
+    try:
+        return os.stat(f"/proc/{pid}").st_uid == uid
+    except OSError:
+        return False
+
+
 def _kill(send):
     try:
         send()
@@ -135,19 +155,22 @@ class Sandbox:
         self.inner_pid = None  # the sandbox's PID-namespace init, as seen from here
         self.process = None
         self.group = None  # its cgroup (cgroups.SandboxGroup), None without one
+        self.container = None  # container mode: (uid, private folder)
         self.control, theirs = socket.socketpair()
+        header = {"type": "template", "rlimits": limits.rlimits()}
         try:
             if limits.unsafe_no_sandbox:
                 self._start_unsandboxed(view, theirs.fileno())
+            elif isolation.mode() == isolation.CONTAINER:
+                header["confine"] = self._start_in_container(view, theirs.fileno())
             else:
                 self._start_sandboxed(view, theirs.fileno(), deadline)
         finally:
             theirs.close()
         self.control.setblocking(False)
         deadline = min(deadline, time.monotonic() + limits.load_seconds)
-        self.warm = (_write(self.control.fileno(), protocol.frames(
-            {"type": "template", "rlimits": limits.rlimits()}), deadline)
-            and self._report(deadline) == "warm")
+        self.warm = (_write(self.control.fileno(), protocol.frames(header), deadline)
+                     and self._report(deadline) == "warm")
 
     def _start_sandboxed(self, view, control_fd, deadline):
         # bwrap's options go through a file (--args), so the sandbox's /proc/1/cmdline
@@ -176,6 +199,26 @@ class Sandbox:
             finally:
                 os.close(info_write)
         self.inner_pid = self._child_pid(info_read, deadline)
+
+    def _start_in_container(self, view, control_fd):
+        """Container mode: the template as this thread's unprivileged uid, in a private folder
+        only that uid may enter; returns the confinement plan it applies to itself."""
+        uid = isolation.sandbox_uid()
+        _kill_uid(uid)  # nothing of an earlier sandbox of this uid may meet this one
+        home = leftovers.make_folder("grader-home-")
+        os.chown(home, uid, uid)
+        home.chmod(0o700)
+        self.container = (uid, home)
+        site = worker_view.site_links()
+        self.group = cgroups.sandbox_group(self.limits)
+        argv = isolation.container_command(view, site, control_fd, uid)
+        environment = dict(isolation.ENVIRONMENT, HOME=str(home),
+                           MPLCONFIGDIR=str(home / "matplotlib"))
+        self.process = subprocess.Popen(
+            argv if self.group is None else self.group.enter(argv),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=home, env=environment, pass_fds=[control_fd], start_new_session=True)
+        return isolation.container_plan(view, site, home)
 
     def _start_unsandboxed(self, view, control_fd):
         python = worker_view.python_installation()[1]
@@ -246,9 +289,14 @@ class Sandbox:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 pass
+        if self.container is not None:  # no PID namespace: every process of its uid goes
+            _kill_uid(self.container[0])
         if self.process.poll() is None:
             _kill(lambda: os.killpg(self.process.pid, signal.SIGKILL))
             self.process.wait()
+        if self.container is not None:
+            shutil.rmtree(self.container[1], ignore_errors=True)
+            self.container = None
         self.control.close()
         if self.group is not None:
             self.group.remove()

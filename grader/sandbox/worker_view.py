@@ -29,7 +29,7 @@ from .worker import VIEW
 PACKAGES = ("numpy", "matplotlib", "tqdm", "threadpoolctl")  # what conv_lib needs; all student code may import
 # The worker's own code, as package-relative paths: enough to run
 # ``grader.sandbox.worker`` and nothing of the judge, the cases or the reference.
-WORKER_FILES = ("sandbox/worker.py", "sandbox/protocol.py", "diagnosis/opaque.py",
+WORKER_FILES = ("sandbox/worker.py", "sandbox/protocol.py", "sandbox/confine.py", "diagnosis/opaque.py",
                 "diagnosis/inputs.py", "diagnosis/tracebacks.py")
 GRADER = Path(diagnosis.__file__).resolve().parent.parent
 CONV_LIB = Path(conv_lib.__file__).resolve().parent
@@ -122,6 +122,20 @@ def shared():
         Finalize(None, shutil.rmtree, args=(str(_SHARED["view"]),),
                  kwargs={"ignore_errors": True}, exitpriority=0)
     return _SHARED["view"]
+
+
+def site_links():
+    """A folder of links to the allowed packages, built once per grading process: a
+    container-mode worker's site folder (bubblewrap mounts them at isolation.SITE instead)."""
+    if "site" not in _SHARED or not _SHARED["site"].is_dir():
+        root = leftovers.make_folder("grader-site-")
+        for name, path in allowed_packages().items():
+            (root / name).symlink_to(path.resolve())
+        root.chmod(0o755)
+        _SHARED["site"] = root
+        Finalize(None, shutil.rmtree, args=(str(root),), kwargs={"ignore_errors": True},
+                 exitpriority=0)
+    return _SHARED["site"]
 
 
 @functools.cache
