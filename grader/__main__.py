@@ -47,7 +47,8 @@ def class_run(args, course):
 
 def _autograde(args):
     from .feedback import NOT_GRADED, summary
-    from .schedule import JOURNAL, NOTHING_GRADED, SECRET_FILE, autograde, cgroup_notice
+    from .schedule import (JOURNAL, NOTHING_GRADED, SECRET_FILE, autograde, cgroup_notice,
+                           isolation_description)
 
     started = time.perf_counter()
     try:
@@ -77,6 +78,8 @@ def _autograde(args):
     some_not = " (some submissions NOT graded: see below)" if not_graded.exists() else ""
     print(f"\n{len(results)} students graded{resumed} in {time.perf_counter() - started:.1f} s "
           f"(hidden cases {source}){some_not}")
+    if args.cluster is None:  # each cluster machine has its own, said on its pages
+        print(f"isolation: {isolation_description(args.unsafe_no_sandbox)}")
     print(f"grades: {Path(args.out) / 'grades.csv'}\nfeedback: {Path(args.out) / 'feedback'}/")
     if some_not:
         print(f"\n{not_graded.read_text(encoding='utf-8')}(this list: {not_graded})")
@@ -91,19 +94,35 @@ def _autograde(args):
 
 
 def _export(args):
-    from .collect import seconds_late_from_metadata, student_from_metadata
+    """Gradescope's results.json, on every path: graded, refused or crashed."""
     from .feedback import gradescope
-    from .schedule import NOTHING_GRADED, Limits, grade_upload
+    from .schedule import NOTHING_GRADED
 
-    student = (student_from_metadata(args.metadata) if args.metadata else None) or args.student
     try:
-        result, messages = grade_upload(
-            args.submission, args.course_dir, student, args.assignment, args.seed,
-            Limits(unsafe_no_sandbox=args.unsafe_no_sandbox),
-            seconds_late_from_metadata(args.metadata) if args.metadata else 0.0)
+        return _export_graded(args)
     except NOTHING_GRADED as error:
+        gradescope.write_failure(args.out, str(error), args.visibility)
         print(f"export: {error}", file=sys.stderr)
         return 2
+    except Exception as error:
+        gradescope.write_failure(args.out, f"the grader crashed ({type(error).__name__}: "
+                                 f"{error}); the log has the details", args.visibility)
+        raise
+
+
+def _export_graded(args):
+    from .collect import seconds_late_from_metadata, student_from_metadata
+    from .feedback import gradescope
+    from .gradebook import load
+    from .schedule import Limits, grade_upload, isolation_description
+
+    course = load(args.course)
+    student = (student_from_metadata(args.metadata) if args.metadata else None) or args.student
+    limits = Limits(unsafe_no_sandbox=args.unsafe_no_sandbox)
+    result, messages = grade_upload(
+        args.submission, course, student, args.assignment, args.seed, limits,
+        seconds_late_from_metadata(args.metadata) if args.metadata else 0.0)
+    messages = [*messages, f"Isolation: {isolation_description(limits.unsafe_no_sandbox)}."]
     gradescope.write(result, args.out, visibility=args.visibility, messages=messages,
                      seed=args.seed)
     print(f"wrote {args.out}: {sum(float(r.score or 0) for r in result.rows):g} points")
@@ -237,7 +256,7 @@ def build_parser():
 def main(argv=None):
     os.environ["PATH"] = environment_path()  # nbgrader runs `alembic` as a subprocess
     args = build_parser().parse_args(argv)
-    if args.command != "demo":  # the demo grades the sample class against this checkout
+    if args.command not in ("demo", "export"):  # export loads it where a failure is answered
         from .gradebook import load
 
         args.course_dir = load(args.course)  # the course, read once

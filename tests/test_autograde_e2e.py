@@ -126,7 +126,9 @@ def test_a_zip_or_flat_folder_for_one_assignment_and_a_repeatable_seed(pooling_z
         runs.append((read_grades(out), (out / "feedback" / "ben" / "03_pooling" / "pooling.html").read_text()))
     assert {r["student_id"] for r in runs[0][0]} == {"ada", "ben", "eve"}
     assert runs[0] == runs[1]  # same seed: same hidden cases, same grades, same feedback
-    assert runs[0][1] != runs[2][1]  # another seed draws other hidden cases
+    # another seed draws other values in the same designed geometries: a grade is a fact
+    # about the code (ben's mistakes lose the same points), not about the draw
+    assert runs[0] == runs[2]
 
 
 def test_bad_submissions_path_is_a_clear_error(tmp_path, capsys):

@@ -251,7 +251,7 @@ def test_a_message_in_pieces_waits_for_its_last_byte():
 def test_without_bubblewrap_grading_is_refused_with_a_clear_message(monkeypatch, tmp_path,
                                                                      capsys):
     monkeypatch.setattr(isolation.shutil, "which", lambda name: None)
-    isolation.check.cache_clear()
+    isolation.mode.cache_clear()
     try:
         with pytest.raises(isolation.SandboxUnavailable, match="bubblewrap.*--unsafe-no-sandbox"):
             autograde(ClassRun(load(REPO), tmp_path, tmp_path / "out", use_nbgrader=False,
@@ -260,7 +260,7 @@ def test_without_bubblewrap_grading_is_refused_with_a_clear_message(monkeypatch,
         assert main(["autograde", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
         assert "apt-get install bubblewrap" in capsys.readouterr().err
     finally:
-        isolation.check.cache_clear()
+        isolation.mode.cache_clear()
 
 
 def test_unsafe_mode_still_grades_and_says_so():

@@ -55,3 +55,18 @@ def write(student_result, path, visibility="visible", seed=None, messages=()):
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(results(student_result, visibility, seed, messages), handle, indent=2)
+
+
+NOT_GRADED = ("The autograder could not grade this upload, so its score of 0 is not a grade: "
+              "the problem is in the grading set-up, not in your work. Your instructor sees "
+              "this message and the reason below; resubmit once they say it is fixed.")
+
+
+def write_failure(path, reason, visibility="visible"):
+    """results.json for an upload that was not graded (the sandbox refused to start, the
+    course is broken, the grader crashed): the student reads why, never a bare failure."""
+    document = {"score": 0.0, "output": f"{NOT_GRADED}\n\nReason: {reason}",
+                "visibility": visibility, "stdout_visibility": "hidden", "tests": []}
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(document, handle, indent=2)

@@ -269,9 +269,16 @@ def check():
     mode()
 
 
-def describe():
+def describe(unsafe=False):
     """One line on how workers are isolated here, for summaries and feedback."""
-    return DESCRIPTIONS[mode()]
+    return "none: " + UNSAFE_NOTE if unsafe else DESCRIPTIONS[mode()]
+
+
+def page_notes(unsafe=False):
+    """What every feedback page of a run says about its isolation, where it is not the usual."""
+    if unsafe:
+        return [UNSAFE_NOTE]
+    return [f"Graded in {DESCRIPTIONS[CONTAINER]}."] if mode() == CONTAINER else []
 
 
 def sandbox_uid():

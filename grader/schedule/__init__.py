@@ -9,7 +9,7 @@ May import: grader.gradebook, grader.judge, grader.feedback, grader.collect, gra
 from ..collect import SubmissionError
 from ..gradebook import CourseError
 from ..judge import SECRET_FILE
-from ..sandbox import Limits, SandboxUnavailable, cgroup_notice
+from ..sandbox import Limits, SandboxUnavailable, cgroup_notice, isolation_description
 from .class_run import ClassRun, autograde
 from .cluster import ClusterUnavailable
 from .export import UploadError, grade_upload
@@ -20,4 +20,5 @@ NOTHING_GRADED = (SubmissionError, SandboxUnavailable, CourseError, ClusterUnava
                   UploadError, PermissionError)
 
 __all__ = ["JOURNAL", "NOTHING_GRADED", "SECRET_FILE", "ClassRun", "ClusterUnavailable",
-           "Limits", "UploadError", "autograde", "cgroup_notice", "grade_upload"]
+           "Limits", "UploadError", "autograde", "cgroup_notice", "grade_upload",
+           "isolation_description"]
