@@ -101,6 +101,17 @@ def seccomp(program):
         _fail("prctl(PR_SET_SECCOMP)")
 
 
+def die_with_parent(parent):
+    """SIGKILL this process when its parent ``parent`` (a pid) ends (PR_SET_PDEATHSIG): what
+    bubblewrap's --die-with-parent and the PID namespace do where there are namespaces."""
+    import signal
+
+    if _libc().prctl(1, signal.SIGKILL, 0, 0, 0) != 0:  # 1: PR_SET_PDEATHSIG
+        _fail("prctl(PR_SET_PDEATHSIG)")
+    if os.getppid() != parent:  # it ended before the call
+        os._exit(1)
+
+
 def confine(plan):
     """Apply ``plan`` ({"read": [...], "write": [...], "seccomp": hex}) to this process."""
     abi = landlock(plan["read"], plan["write"])

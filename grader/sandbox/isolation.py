@@ -310,7 +310,7 @@ def container_plan(view, site, home):
     libs = [str(base / "lib")] if not str(base).startswith("/usr") else []  # libpython, a standalone build's
     read = [str(view), str(site), str(stdlib), str(dynload), *shared, *libs,
             *sorted({str(p.resolve()) for p in allowed_packages().values()})]
-    return {"read": read, "write": [str(home)],
+    return {"read": read, "write": [str(home)], "parent": os.getpid(),
             "seccomp": (seccomp_filter(network=True) or b"").hex()}
 
 

@@ -83,10 +83,31 @@ def _kill_uid(uid):
         time.sleep(0.05)
 
 
+def remove_orphans():
+    """Kill every process of a sandbox uid whose grading thread (uid - UID_BASE, a thread id)
+    no longer exists: what a grader killed with SIGKILL left running in container mode."""
+    uids = set()
+    for entry in os.listdir("/proc"):
+        try:
+            uid = os.stat(f"/proc/{entry}").st_uid if entry.isdigit() else None
+        except OSError:
+            continue
+        if uid is not None and uid >= isolation.UID_BASE:
+            uids.add(uid)
+    for uid in uids:
+        if not os.path.exists(f"/proc/{uid - isolation.UID_BASE}"):  # thread ids are in /proc too
+            _kill_uid(uid)
+
+
 def _owned_by(uid, pid):
+    """Whether process ``pid`` runs as ``uid``; a zombie (dead, waiting to be reaped by an
+    init that may never do it) does not count."""
     try:
-        return os.stat(f"/proc/{pid}").st_uid == uid
-    except OSError:
+        if os.stat(f"/proc/{pid}").st_uid != uid:
+            return False
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
         return False
 
 
@@ -561,13 +582,16 @@ def verify(limits=None):
     answers a call in the sandbox here: a broken sandbox must stop the run, not zero a class.
 
     First it removes what graders killed with SIGKILL left on this machine: their temporary
-    folders (leftovers.py) and, sandboxed, their cgroups."""
+    folders (leftovers.py), sandboxed, their cgroups, and in container mode the processes of
+    sandbox uids whose grading thread is gone (no PID namespace took them along)."""
     leftovers.remove_dead()
     limits = limits or Limits()
     if limits.unsafe_no_sandbox:
         return
     isolation.check()
     cgroups.remove_dead()
+    if isolation.mode() == isolation.CONTAINER:
+        remove_orphans()
     session = Session([], [(1, "def ping():\n    return 42\n")], [], limits)
     try:
         status, value = session.call("ping", [])

@@ -361,8 +361,9 @@ def main(control_fd, isolated=True):
     header, _ = message
     single_use = "confine" in header
     if single_use:  # container mode: no namespaces, so the kernel's Landlock and seccomp
-        from .confine import confine
+        from .confine import confine, die_with_parent
 
+        die_with_parent(header["confine"]["parent"])  # no PID namespace ends it with the grader
         confine(header["confine"])
     apply_limits(header.get("rlimits", {}))
     environment = dict(os.environ)
@@ -383,12 +384,15 @@ def main(control_fd, isolated=True):
             return
         if not data or len(fds) != 2:
             return
+        template = os.getpid()
         pid = os.fork()
         if pid == 0:
             try:
                 control.close()  # the worker never holds the grader's line to the template
                 if isolated:
                     _set_dumpable(True)  # as a freshly started process is
+                if single_use:
+                    die_with_parent(template)
                 _serve(os.fdopen(fds[0], "rb"), os.fdopen(fds[1], "wb"))
             finally:
                 os._exit(0)
