@@ -55,9 +55,14 @@ def main(argv):
         _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
 
     libc = ctypes.CDLL(None, use_errno=True)
-    # Root with CAP_SYS_ADMIN may install a filter without no_new_privs, as dockerd does.
+    # Root with CAP_SYS_ADMIN may install a filter without no_new_privs, as dockerd does; an
+    # ordinary user (a container started with --user) needs no_new_privs first.
+    if os.geteuid() != 0 and libc.prctl(38, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
     if libc.prctl(22, 2, ctypes.byref(Fprog(len(program) // 8, program)), 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_SECCOMP)")
+    if os.geteuid() != 0:  # no capability to drop
+        os.execvp(command[0], command)
     os.execvp("setpriv", ["setpriv", "--bounding-set=-sys_admin", "--", *command])
 
 

@@ -9,6 +9,7 @@
 import csv
 import datetime
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -48,6 +49,16 @@ def restyled(path, to):
     nbformat.write(notebook, str(to))
 
 
+def renamed(path, to):
+    """The same mistakes in other words: ``dx`` is ``grad_input`` (another fingerprint, so
+    other hidden values): the same aspects wrong, the same points lost."""
+    notebook = nbformat.read(str(path), as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+            cell.source = re.sub(r"\bdx\b", "grad_input", cell.source)
+    nbformat.write(notebook, str(to))
+
+
 def rows_by_student(out):
     with open(out / "grades.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
@@ -60,10 +71,13 @@ def rows_by_student(out):
 
 def test_identical_code_gets_identical_grades_and_a_regrade_is_byte_identical(tmp_path):
     submitted = tmp_path / "submitted"
-    for i, student in enumerate(STUDENTS):
+    for i, student in enumerate([*STUDENTS, "renamed"]):
         (submitted / student / ASSIGNMENT).mkdir(parents=True)
         target = submitted / student / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
-        restyled(BUGGY, target) if i % 2 else shutil.copy(BUGGY, target)
+        if student == "renamed":
+            renamed(BUGGY, target)
+        else:
+            restyled(BUGGY, target) if i % 2 else shutil.copy(BUGGY, target)
     course = tmp_path / "course"
     shutil.copytree(build.SOLUTIONS / ASSIGNMENT, course / "solutions" / ASSIGNMENT)
     shutil.copy(build.ROOT / "nbgrader_config.py", course)
@@ -74,8 +88,9 @@ def test_identical_code_gets_identical_grades_and_a_regrade_is_byte_identical(tm
 
     assert grade(tmp_path / "first") == 0
     grades = rows_by_student(tmp_path / "first")
-    assert set(grades) == set(STUDENTS)
+    assert set(grades) == {*STUDENTS, "renamed"}
     assert all(grades[s] == grades["s1"] for s in STUDENTS), grades
+    assert grades["renamed"] == grades["s1"]  # designed geometries: the grade is the aspects
     earned = sum(float(r[2] or 0) for r in grades["s1"])
     assert 0 < earned < sum(float(r[3]) for r in grades["s1"] if r[2] != "")  # a partial grade, five times
 

@@ -10,6 +10,7 @@ import re
 
 from ..diagnosis import pictures, pointers
 from ..diagnosis.judge import common_problem
+from ..sandbox import UNSAFE_NOTE, SandboxUnavailable, isolation_description
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; color: #222; }
@@ -75,6 +76,17 @@ def picture(verdicts):
            f"where they differ.</figcaption></figure>" if image else ""
 
 
+def _isolation_line(notes):
+    """Which isolation the student's code ran in (the unsafe note says its own)."""
+    if UNSAFE_NOTE in notes:
+        return ""
+    try:
+        said = isolation_description()
+    except SandboxUnavailable:  # a page made where no sandbox starts: no code of theirs ran
+        return ""
+    return f"<p><small>Your code ran in the grader's {_escape(said)}.</small></p>"
+
+
 LATE_MARK = "<!-- late penalty -->"
 
 
@@ -111,6 +123,7 @@ def page(student, assignment, notebook, entries, manual, notes, error=None):
     if manual and not error:
         items = "".join(f"<li><code>{_escape(g)}</code> ({p:g} points)</li>" for g, p in manual)
         body.append(f"<h2>Written answers</h2><p>Graded by your instructor:</p><ul>{items}</ul>")
+    body.append(_isolation_line(notes))
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Feedback: "
             f"{_escape(assignment)}</title><style>{STYLE}</style></head><body>"
             + "\n".join(body) + "</body></html>")
