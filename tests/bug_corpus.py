@@ -406,3 +406,8 @@ BUGS = (
     + _bugs("conv_backward_im2col", CONV_BACKWARD_IM2COL, _im2col_backward)
     + _bugs("convnet_loss", CONVNET_LOSS, _convnet_loss)
 )
+
+# Issue 23's bugs (tests.bug_corpus_issue23) join the corpus with their own held-out part.
+from .bug_corpus_issue23 import bugs as _issue23_bugs  # noqa: E402 - needs Bug, defined above
+
+BUGS += tuple(_issue23_bugs(Bug)) if isinstance(BUGS, tuple) else _issue23_bugs(Bug)
