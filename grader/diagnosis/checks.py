@@ -62,7 +62,7 @@ def quiet():
 
 def call(fn, args):
     """Run a student's function; returns ("ok", value) or ("error", (type, message, where))."""
-    with quiet():
+    with quiet(), inputs.unset_memory_marked():
         try:
             return "ok", fn(*args)
         except Exception as error:  # the student's bug, reported, never re-raised

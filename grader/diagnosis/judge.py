@@ -79,6 +79,28 @@ def _first_difference(actual, expected):
     return where, float(expected[index]) + 0.0, float(actual[index]) + 0.0
 
 
+def unset_line(name):
+    return (f"likely mistake: {name} holds {inputs.UNSET:.0e}, the value the check puts in fresh "
+            f"np.empty / np.empty_like memory: some entries of {name} are read or added to (+=) "
+            f"before they are set. Fix: create {name} with np.zeros(...) or np.zeros_like(...)")
+
+
+def wrong_dtype(actual, expected):
+    """True when a float64 answer comes back with less precision (float32, float16, ints)."""
+    if not isinstance(actual, np.ndarray):
+        return False
+    want = np.asarray(expected).dtype
+    return want.kind == "f" and want.itemsize >= 8 and (
+        actual.dtype.kind in "iub" or (actual.dtype.kind in "fc" and actual.dtype.itemsize < 8))
+
+
+def dtype_line(name, actual, expected):
+    error = reference.rel_error(actual.astype(np.float64), expected)
+    return (f"likely mistake: {name} is a {actual.dtype} array, but the inputs are float64 "
+            f"(rel_error {error:.1e}). Fix: keep float64 throughout: no astype(np.float32), and "
+            f"create arrays with np.zeros(shape) or the input's dtype, not a smaller one")
+
+
 def judge_part(task, case, name, actual, expected):
     """Problems with one part; an empty list means it is right. (The instructor's grader
     replaces what a failing hidden case says: grader.judge.calls.sealed.)"""
@@ -89,8 +111,12 @@ def judge_part(task, case, name, actual, expected):
     explained = mistakes.diagnose(task, case, name, actual)
     if actual.shape != expected.shape:
         problems = [f"{name} has the wrong shape: expected {expected.shape}, got {actual.shape}"]
+    elif inputs.holds_unset(actual):
+        return [unset_line(name)]
     elif not np.all(np.isfinite(actual)):
-        problems = [f"{name} contains NaN or inf values (did you read uninitialised np.empty memory?)"]
+        problems = [f"{name} contains NaN or inf values"]
+    elif wrong_dtype(actual, expected):
+        return [dtype_line(name, actual, expected)]  # the values may match only by chance
     else:
         error = reference.rel_error(actual, expected)
         if error < TOLERANCE:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import judge as judging
-from . import mistakes, reference
+from . import inputs, mistakes, reference
 from .mistakes import TOLERANCE, close
 
 
@@ -130,7 +130,7 @@ def outcome(task, case, attempt):
         return Outcome(case, error=("TypeError", problem, ""))
     expected = reference.parts(task, case, reference.output(task, case))
     wrong = {name: (want, parts.get(name)) for name, want in expected.items()
-             if not close(parts.get(name), want)}
+             if not close(parts.get(name), want) or judging.wrong_dtype(parts.get(name), want)}
     return Outcome(case, wrong=wrong, parts=expected)
 
 
@@ -183,6 +183,19 @@ def _known_finding(rung, mistake):
     return Finding(rung.aspect, (
         f"likely mistake: {mistake.name}. It shows only in {rung.says} (the simpler probes "
         f"pass): look at {rung.look}. Fix: {mistake.hint}"), mistake)
+
+
+def memory_finding(wrong):
+    """np.empty memory read before it was set, or a float64 answer given with less precision:
+    said before any known mistake, which such values can match by chance."""
+    for name, (expected, actual) in wrong.items():
+        if not isinstance(actual, np.ndarray) or actual.shape != np.shape(expected):
+            continue
+        if inputs.holds_unset(actual):
+            return Finding("uninitialised", judging.unset_line(name))
+        if judging.wrong_dtype(actual, expected):
+            return Finding("dtype", judging.dtype_line(name, actual, expected))
+    return None
 
 
 def value_finding(wrong):
@@ -393,6 +406,8 @@ def diagnose(task, ladder, attempt):
             return [Finding("input_modified", (
                 "where to look: the line that writes into an input in place (x /= ..., "
                 "dout *= ..., x[...] = ...): work on a new array instead"))]
+        if early := memory_finding(result.wrong):
+            return [early]
         if known := known_mistake(task, result):
             return [_known_finding(rung, known)]
         narrower = [(r, n) for r in rung.refine if (n := _probe(task, ladder, r, attempt)).failed]
