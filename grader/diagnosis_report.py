@@ -44,7 +44,11 @@ def evaluate(bug, seed=0):
     detected = not all(v.passed for v in verdicts)
     found = diagnose(bug.task, LADDERS[bug.task], checks.attempt(bug.task, bug.fn)) if detected else []
     said = pointers.arrange(verdicts, found)
-    first = said.findings[0].aspect if said.findings else getattr(said.leading, "aspect", None)
+    # what the student reads first: a known mistake said up front, else the ladder's finding
+    if said.leading is not None and said.lead:
+        first = said.leading.aspect
+    else:
+        first = said.findings[0].aspect if said.findings else getattr(said.leading, "aspect", None)
     named = first in bug.aspects
     shown = (said.lead + [f.sentence for f in said.findings] or ["(no diagnosis)"])[0]
     return detected, named, shown

@@ -300,7 +300,7 @@ def _im2col_forward(x, w, b, conv_param, bug):
         out = out + b[:, None]  # (F, 1) lines up with (H', W'), not with F
     else:
         out = out + b[None, :, None, None]
-    return out, (x, w, b, conv_param)
+    return out, (x, w, b, conv_param, cols)  # the notebook's cache keeps cols
 
 
 CONV_FORWARD_IM2COL = [

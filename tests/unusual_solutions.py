@@ -179,7 +179,7 @@ def conv_forward_im2col_own_columns(x, w, b, conv_param):
     n, _, oh, ow = windows.shape[:4]
     cols = windows.transpose(1, 4, 5, 0, 2, 3).reshape(c * hh * ww, n * oh * ow)
     out = (w.reshape(f, -1) @ cols + b[:, None]).reshape(f, n, oh, ow)
-    return out.transpose(1, 0, 2, 3), (x, w, b, conv_param)
+    return out.transpose(1, 0, 2, 3), (x, w, b, conv_param, cols)  # its own layout of cols
 
 
 def convnet_loss_float64_copies(model, X, y=None):

@@ -130,4 +130,7 @@ def holds_unset(array):
     if not isinstance(array, np.ndarray) or array.dtype.kind not in "fc" or array.size == 0:
         return False
     with np.errstate(all="ignore"):
-        return bool(np.any(np.abs(array) >= UNSET / 1e3))
+        if array.dtype.itemsize < 8:  # the mark is inf there, which overflow makes too
+            return bool(np.any(np.isinf(array)))
+        magnitude = np.abs(array)
+        return bool(np.any((magnitude >= UNSET / 1e3) & np.isfinite(magnitude)))

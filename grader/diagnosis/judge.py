@@ -130,6 +130,60 @@ def judge_part(task, case, name, actual, expected):
     return problems
 
 
+_CACHES = {  # what each forward pass's cache holds: the backward pass reads exactly this
+    "conv_forward": ("x", "w", "b", "conv_param"),
+    "conv_forward_dilated": ("x", "w", "b", "conv_param"),
+    "conv_forward_im2col": ("x", "w", "b", "conv_param", "cols"),
+    "max_pool_forward": ("x", "pool_param"),
+    "avg_pool_forward": ("x", "pool_param"),
+}
+
+
+def _cache_entry(case, name):
+    i = case.inputs
+    if name == "cols":
+        from conv_lib.im2col import im2col
+
+        p = i["conv_param"]
+        return im2col(i["x"], *i["w"].shape[2:], stride=p["stride"], pad=p["pad"])
+    return i[name]
+
+
+def _describe(value):
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    return f"the dict {value!r}"[:120] if isinstance(value, dict) else _type_name(value)
+
+
+def cache_problem(task, case, cache):
+    """Why a forward pass's cache is not what its backward pass reads, or None."""
+    names = _CACHES.get(task)
+    if names is None:
+        return None
+    wanted = f"({', '.join(names)})"
+    if not isinstance(cache, (tuple, list)) or len(cache) != len(names):
+        got = f"a tuple of {len(cache)}" if isinstance(cache, (tuple, list)) else _type_name(cache)
+        return (f"where to look: the cache, which the backward pass reads: it must be the tuple "
+                f"{wanted}, got {got}. Fix: return out, {wanted}")
+    for k, (name, value) in enumerate(zip(names, cache)):
+        want = _cache_entry(case, name)
+        if name == "cols":  # a student's backward may read its own layout of the same columns
+            same = isinstance(value, np.ndarray) and value.size == want.size and \
+                bool(np.array_equal(np.sort(value, axis=None), np.sort(want, axis=None)))
+        elif isinstance(want, np.ndarray):
+            same = isinstance(value, np.ndarray) and value.shape == want.shape and \
+                bool(np.array_equal(value, want))
+        else:
+            same = isinstance(value, dict) and value == want
+        if not same:
+            as_given = "the columns im2col(x, HH, WW, stride=stride, pad=pad) returns" \
+                if name == "cols" else f"{name} as it was passed in"
+            return (f"where to look: the cache, which the backward pass reads: cache[{k}] must be "
+                    f"{as_given} ({_describe(want)}), got {_describe(value)}. Fix: keep the "
+                    f"inputs in the cache unchanged: return out, {wanted}")
+    return None
+
+
 def judge(task, case, returned):
     """The verdict on what a student's function returned for ``case``."""
     parts, problem = unpack(task, case, returned)
@@ -144,6 +198,8 @@ def judge(task, case, returned):
         if found and difference is None and isinstance(actual, np.ndarray) \
                 and actual.shape == np.shape(want) and actual.ndim >= 2:  # drawable
             difference = (name, np.asarray(want), actual.copy())
+    if not problems and task in _CACHES and (wrong := cache_problem(task, case, returned[1])):
+        problems.append(wrong)  # the forward is right; what it keeps for the backward is not
     return Verdict(case, not problems, problems, difference)
 
 

@@ -172,7 +172,7 @@ def _conv_ladder(words, backward=False, extra=(), replace=(), base=CONV_BASE):
 
 def pool_probe(g, rng):
     return cases.pool_case("probe", rng, (g["N"], g["C"], g["H"], g["W"]), g["ph"], g["pw"],
-                            g["stride"])
+                            g["stride"], g.get("values", "tie-free"))
 
 
 POOL_BASE = {"N": 1, "C": 1, "H": 2, "W": 2, "ph": 2, "pw": 2, "stride": 2}  # one window
@@ -267,8 +267,16 @@ POOL_FACTORS = (
 POOL_FACTOR_PROBE = {"N": 2, "C": 5, "ph": 2, "pw": 3, "H": 4, "W": 6}
 
 
-def _pool_ladder(words, impulses=(), base_impulses=(), backward=False):
-    return Ladder(POOL_BASE, pool_probe, _pool_rungs(words, impulses, base_impulses), POOL_FACTORS,
+_TIES = Rung("ties", {"values": "ties", "H": 4, "W": 4}, "cases where a window holds several "
+             "equal maxima (an all-zero window too)",
+             "which pixel gets dout[n, c, i, j] when its window holds equal maxima: only the "
+             "first one in row-major order, once (np.argmax(window) gives it); a mask "
+             "window == window.max() gives it to every tied pixel")
+
+
+def _pool_ladder(words, impulses=(), base_impulses=(), backward=False, extra=()):
+    return Ladder(POOL_BASE, pool_probe, _pool_rungs(words, impulses, base_impulses) + extra,
+                  POOL_FACTORS,
                   POOL_FACTOR_PROBE, "dout" if backward else "", factor_aspect="divisor",
                   base_says="the simplest probe (one image, one channel, a single 2x2 window)")
 
@@ -278,7 +286,8 @@ def _pool_ladder(words, impulses=(), base_impulses=(), backward=False):
 
 def convnet_probe(g, rng):
     return cases.convnet_case("probe", rng, g["N"], (g["C"], g["H"], g["W"]), g["F"], g["size"],
-                               g["hidden"], g["classes"], g["reg"], g["labelled"])
+                               g["hidden"], g["classes"], g["reg"], g["labelled"],
+                               g.get("scores", "moderate"))
 
 
 CONVNET_BASE = {"N": 1, "C": 1, "H": 4, "W": 4, "F": 2, "size": 3, "hidden": 3, "classes": 3,
@@ -308,6 +317,8 @@ def convnet_parts(rung, result):
     """Which gradient keys are wrong, and a regularisation factor when there is one."""
     from .probes import Finding
 
+    if rung.aspect == "stability":  # every gradient is NaN: the rung's own words say where
+        return None
     order = ("W1", "b1", "W2", "b2", "W3", "b3")
     wrong = {name.split("'")[1] for name in result.wrong if name.startswith("grads")}
     if rung.aspect == "reg" and wrong:
@@ -350,6 +361,11 @@ CONVNET_LADDER = Ladder(
         Rung("combined", {"labelled": True, "N": 2, "C": 2, "H": 6, "W": 5, "F": 3, "reg": 0.1},
              "probes that change several sizes at once",
              "the shapes handed from layer to layer (reshape of the pooled output)"),
+        Rung("stability", {"labelled": True, "N": 3, "scores": "large"},
+             "probes with large scores (about +-1000)",
+             "the softmax: subtract each row's maximum before np.exp (the probabilities do not "
+             "change), and take the log of the shifted scores, shifted - log(sum(exp(shifted))), "
+             "not np.log of a probability that rounds to 0"),
     ),
     factors=(Factor("N", lambda g: g["N"], "data_loss",
                     "softmax_loss already averages over the images: do not divide again"),),
@@ -398,7 +414,8 @@ LADDERS = {
         "dout[n, c, i, j] goes to the position of the window's maximum",
         (Impulse("dout", (0, 0, 0, 1), (*_dout_readings()[:1], _POOL_OFFSET, _MAX_ARGMIN,
                                         *_dout_readings()[1:]), value=2.0),),
-        (Impulse("dout", (0, 0, 0, 0), (_MAX_ARGMIN,), value=2.0),), backward=True),
+        (Impulse("dout", (0, 0, 0, 0), (_MAX_ARGMIN,), value=2.0),), backward=True,
+        extra=(_TIES,)),
     "avg_pool_backward": _pool_ladder(
         "dout[n, c, i, j] / (pool_height * pool_width) goes to every pixel of the window",
         (Impulse("dout", (0, 0, 0, 1), (*_dout_readings()[:1], _POOL_OFFSET,

@@ -321,8 +321,12 @@ def _db_wrong_axes(case):
     dout = case.inputs["dout"]
     # any other set of axes (the filter axis 1 summed away too, one spatial axis kept, ...)
     axes = [a for k in range(1, 5) for a in itertools.combinations(range(4), k) if a != (0, 2, 3)]
-    wrong = [dout.sum(axis=a) for a in axes] + [dout.mean(axis=(0, 2, 3))]
+    wrong = [dout.sum(axis=a) for a in axes]
     return {"db": lambda actual: any(close(np.asarray(actual), v) for v in wrong)}
+
+
+def _db_mean(case):
+    return {"db": lambda actual: close(np.asarray(actual), case.inputs["dout"].mean(axis=(0, 2, 3)))}
 
 
 def _flipped_dx(case):
@@ -360,9 +364,17 @@ CONV_BACKWARD = [
         aspect="bias",
     ),
     Mistake(
+        "db is the mean of dout, not its sum",
+        "b[f] is added to every output of filter f, in every image, with derivative 1: "
+        "db = dout.sum(axis=(0, 2, 3)), not dout.mean(...)",
+        _db_mean,
+        aspect="bias",
+    ),
+    Mistake(
         "kernel flipped in dx",
-        "the forward pass multiplies w[f, c, i, j] with pixel (r*s + i, c*s + j); "
-        "the backward pass sends dout back along the same, unflipped, taps",
+        "the forward pass multiplies w[f, c, p, q] with x_pad[n, c, i * stride + p, "
+        "j * stride + q]; the backward pass sends dout back along the same, unflipped, taps: "
+        "dx_pad[n, c, i * stride + p, j * stride + q] += w[f, c, p, q] * dout[n, f, i, j]",
         _equals("dx", _flipped_dx),
         aspect="kernel",
     ),

@@ -94,6 +94,7 @@ class Outcome:
     changed: list = None
     wrong: dict = field(default_factory=dict)
     parts: dict = field(default_factory=dict)
+    cache: str = None  # why a right forward pass's cache is wrong (judge.cache_problem)
 
     @property
     def failed(self):
@@ -131,7 +132,8 @@ def outcome(task, case, attempt):
     expected = reference.parts(task, case, reference.output(task, case))
     wrong = {name: (want, parts.get(name)) for name, want in expected.items()
              if not close(parts.get(name), want) or judging.wrong_dtype(parts.get(name), want)}
-    return Outcome(case, wrong=wrong, parts=expected)
+    cache = None if wrong else judging.cache_problem(task, case, value[1] if isinstance(value, tuple) else None)
+    return Outcome(case, wrong=wrong, parts=expected, cache=cache)
 
 
 def _geometry(ladder, *changes):
@@ -176,13 +178,18 @@ def known_mistake(task, result):
     return explained[0][0] if all(explained) else None
 
 
-def _known_finding(rung, mistake):
-    """The mistake's own line on the base probe; past it, which rung shows it too."""
+def _known_finding(task, ladder, rung, mistake, attempt):
+    """The mistake's own line on the base probe; past it, which rung shows it too. The
+    mistake names the aspect when the ladder's rung for that aspect fails as well (an output
+    rounded up first shows wherever a size does not divide); else the rung does."""
     if not rung.changes:
         return Finding(mistake.aspect, mistake.line, mistake)
-    return Finding(rung.aspect, (
-        f"likely mistake: {mistake.name}. It shows only in {rung.says} (the simpler probes "
-        f"pass): look at {rung.look}. Fix: {mistake.hint}"), mistake)
+    home = next((r for r in ladder.rungs if r.aspect == mistake.aspect), None)
+    if home is None or home is rung or not _probe(task, ladder, home, attempt).failed:
+        home = rung
+    return Finding(home.aspect, (
+        f"likely mistake: {mistake.name}. It shows in {rung.says} (the simpler probes "
+        f"pass): look at {home.look}. Fix: {mistake.hint}"), mistake)
 
 
 def memory_finding(wrong):
@@ -397,10 +404,13 @@ def _probe(task, ladder, rung, attempt):
 
 
 def diagnose(task, ladder, attempt):
-    """Findings for a function that fails some case; [] when every probe passes."""
+    """Findings for a function that fails some case; [] when every probe passes. A forward
+    pass whose outputs are right everywhere but whose cache is not gets the cache's sentence."""
+    cache = None
     for rung in ladder.rungs:
         result = _probe(task, ladder, rung, attempt)
         if not result.failed:
+            cache = cache or result.cache
             continue
         if result.changed:
             return [Finding("input_modified", (
@@ -409,7 +419,7 @@ def diagnose(task, ladder, attempt):
         if early := memory_finding(result.wrong):
             return [early]
         if known := known_mistake(task, result):
-            return [_known_finding(rung, known)]
+            return [_known_finding(task, ladder, rung, known, attempt)]
         narrower = [(r, n) for r in rung.refine if (n := _probe(task, ladder, r, attempt)).failed]
         parent = None
         if len(narrower) == 1:
@@ -443,4 +453,4 @@ def diagnose(task, ladder, attempt):
             if finding:
                 return [finding]
         return [Finding(rung.aspect, _rung_sentence(ladder, rung, result, list(result.parts), parent))]
-    return []
+    return [Finding("cache", cache)] if cache else []
