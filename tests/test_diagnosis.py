@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from grader import checks
+from grader.diagnosis import checks as checks_module
 from grader.diagnosis.checks import attempt, findings, report
 from grader.diagnosis import inputs, ladders, pictures, pointers, probes
 from grader.diagnosis.tasks import TASKS
@@ -34,14 +35,36 @@ def test_the_corpus_is_large_and_has_a_held_out_part():
     assert len(covered) == 9 and covered <= set(TASKS) and covered <= set(ladders.LADDERS)
 
 
-def test_every_bug_is_detected_and_named_as_the_report_says(capsys):
+def test_every_bug_is_caught_by_the_public_check_and_named_as_the_report_says(capsys):
     results = {b: evaluate(b) for b in BUGS}
-    assert all(detected for detected, _, _ in results.values())
-    tuned = [named for b, (_, named, _) in results.items() if not b.held_out]
-    held = [named for b, (_, named, _) in results.items() if b.held_out]
+    assert all(caught for caught, _, _, _ in results.values())
+    assert not any(surprise for _, _, _, surprise in results.values())
+    tuned = [named for b, (_, named, _, _) in results.items() if not b.held_out]
+    held = [named for b, (_, named, _, _) in results.items() if b.held_out]
     assert all(tuned)
-    assert sum(held) / len(held) >= 0.9  # 27/30 on the first and only run on them
+    # issue 11's 30 held-out bugs: 27 named on their first run; issue 23's 31: 28
+    assert sum(held) / len(held) >= 0.9
     assert capsys.readouterr().err == ""
+
+
+def _public_pass(task, fn):
+    return all(v.passed for v in checks_module.run(task, fn))
+
+
+@pytest.mark.parametrize("bug", BUGS + KNOWN, ids=lambda b: f"{b.task}-{b.name}")
+def test_well_done_means_full_marks_for_every_bug_of_the_corpus(bug):
+    """Issue 23: a function the public check passes scores full marks on 20 hidden seeds."""
+    if _public_pass(bug.task, bug.fn):
+        for seed in range(20):
+            assert all(v.passed for v in checks_module.run(bug.task, bug.fn, hidden=True, seed=seed)), seed
+
+
+@pytest.mark.parametrize("task, fn", [(t, f) for t, fns in UNUSUAL.items() for f in fns],
+                         ids=lambda v: getattr(v, "__name__", v))
+def test_well_done_means_full_marks_for_unusual_correct_solutions(task, fn):
+    assert _public_pass(task, fn)
+    for seed in range(20):
+        assert all(v.passed for v in checks_module.run(task, fn, hidden=True, seed=seed)), seed
 
 
 def test_the_report_prints_both_parts_per_function(capsys, monkeypatch):
@@ -54,9 +77,10 @@ def test_the_report_prints_both_parts_per_function(capsys, monkeypatch):
     out = capsys.readouterr().out
     rows = {line.split()[0]: " ".join(line.split()[1:]) for line in out.splitlines()
             if line and not line.startswith((" ", "["))}
-    assert rows["conv_forward"] == "1/1 detected, 1/1 named 1/1 detected, 1/1 named"
-    assert rows["avg_pool_forward"] == "1/1 detected, 1/1 named -"
-    assert rows["overall"] == "2/2 detected, 2/2 named 1/1 detected, 1/1 named"
+    assert rows["conv_forward"] == ("1/1 caught, 1/1 named, 0 surprises "
+                                    "1/1 caught, 1/1 named, 0 surprises")
+    assert rows["avg_pool_forward"] == "1/1 caught, 1/1 named, 0 surprises -"
+    assert rows["overall"] == "2/2 caught, 2/2 named, 0 surprises 1/1 caught, 1/1 named, 0 surprises"
     assert "[named] conv_forward / stride_rows_only (tuned; wants stride_cols)" in out
 
 
