@@ -32,7 +32,7 @@ def test_the_corpus_is_large_and_has_a_held_out_part():
     held = [b for b in BUGS if b.held_out]
     assert len(held) >= 20
     covered = {b.task for b in BUGS}
-    assert len(covered) == 9 and covered <= set(TASKS) and covered <= set(ladders.LADDERS)
+    assert len(covered) == 10 and covered <= set(TASKS) and covered <= set(ladders.LADDERS)
 
 
 def test_every_bug_is_caught_by_the_public_check_and_named_as_the_report_says(capsys):
@@ -416,3 +416,70 @@ def avg_pool_forward_naive(x, pool_param):
     assert first.startswith("in avg_pool_forward_naive, line 5: `padded = np.pad(x, ((0, 0),) * 5)`"
                             " -> inside numpy."), first
     assert ": raised ValueError: " in first
+
+
+# ------------------------------------------------- issue 23: edges the hidden cases vary
+
+
+@pytest.mark.parametrize("task, name, words", [
+    ("conv_forward", "pop_stride", "conv_param (a setting was removed, added or changed)"),
+    ("conv_backward", "pop_stride", "cache[3] (a setting was removed, added or changed)"),
+    ("conv_forward", "empty_accumulate", "np.empty / np.empty_like memory"),
+    ("max_pool_forward", "empty_accumulate", "np.empty / np.empty_like memory"),
+    ("conv_forward", "float32_out", "out is a float32 array, but the inputs are float64"),
+    ("conv_forward", "cache_reshaped_w", "cache[1] must be w as it was passed in"),
+    ("max_pool_forward", "cache_out", "cache[0] must be x as it was passed in"),
+    ("conv_forward_im2col", "cache_without_cols", "(x, w, b, conv_param, cols), got a tuple of 4"),
+    ("max_pool_backward", "mask_all_maxima", "several equal maxima"),
+    ("max_pool_backward", "last_maximum", "only the first one in row-major order, once"),
+    ("convnet_loss", "softmax_no_max", "subtract each row's maximum before np.exp"),
+    ("conv_backward", "db_mean", "db is the mean of dout, not its sum"),
+    ("conv_backward", "dx_flipped_kernel", "+= w[f, c, p, q] * dout[n, f, i, j]"),
+])
+def test_each_edge_fails_the_public_check_with_its_own_sentence(task, name, words, capsys):
+    bug = _bug(task, name)
+    getattr(checks, f"check_{task}")(bug.fn, show=False)
+    out = capsys.readouterr().out
+    assert "Well done" not in out
+    assert words in out, out
+
+
+def test_unset_memory_fails_the_same_way_every_time():
+    bug = _bug("conv_backward", "empty_dx")
+    first = [v.problems for v in checks_module.run(bug.task, bug.fn)]
+    for _ in range(3):
+        garbage = np.full(4096, 7.0)  # memory a lucky np.empty could hand out next
+        del garbage
+        assert [v.problems for v in checks_module.run(bug.task, bug.fn)] == first
+    assert all("np.empty" in problems[0] for problems in first)
+    assert np.empty(3).shape == (3,) and not inputs.holds_unset(np.zeros(3))  # np.empty restored
+
+
+def test_a_setting_changed_in_a_dict_is_a_changed_input():
+    before = inputs.snapshot(({"stride": 2, "pad": 1},))
+    popped = ({"pad": 1},)
+    assert inputs.changed_paths(before, popped) == [[0, inputs.SETTING]]
+    assert inputs.changed_paths(before, ({"stride": 3, "pad": 1},)) == [[0, "stride", inputs.SETTING]]
+    assert inputs.changed_paths(before, ({"stride": 2, "pad": 1},)) == []
+    assert "conv_param (a setting" in inputs.changed_message([[0, inputs.SETTING]], ("conv_param",))
+
+
+def test_grading_in_the_sandbox_marks_unset_memory_too():
+    from grader.judge import judge_notebook
+
+    source = '''
+import numpy as np
+
+def avg_pool_backward_naive(dout, cache):
+    x, pool_param = cache
+    ph, pw, s = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+    dx = np.empty_like(x)  # fresh memory: sometimes 0, sometimes not
+    for n, c, i, j in np.ndindex(dout.shape):
+        dx[n, c, i * s:i * s + ph, j * s:j * s + pw] += dout[n, c, i, j] / (ph * pw)
+    return dx
+'''
+    result = judge_notebook([], [("cell-1", source)], ["avg_pool_backward"], seed=0)
+    verdicts = result.verdicts["avg_pool_backward"]
+    public = [v for v in verdicts if v.case.label.startswith("public")]
+    assert public and not any(v.passed for v in public)
+    assert all("np.empty" in v.problems[0] for v in public)

@@ -95,7 +95,12 @@ def wrong_dtype(actual, expected):
 
 
 def dtype_line(name, actual, expected):
-    error = reference.rel_error(actual.astype(np.float64), expected)
+    if actual.dtype.kind in "iub":
+        return (f"likely mistake: {name} is an integer array ({actual.dtype}), so every value is "
+                f"cut to a whole number. Fix: create it as floats, e.g. np.zeros(shape) or "
+                f"np.zeros(shape, dtype=x.dtype), not dtype=int")
+    with np.errstate(all="ignore"):
+        error = reference.rel_error(actual.astype(np.float64), expected)
     return (f"likely mistake: {name} is a {actual.dtype} array, but the inputs are float64 "
             f"(rel_error {error:.1e}). Fix: keep float64 throughout: no astype(np.float32), and "
             f"create arrays with np.zeros(shape) or the input's dtype, not a smaller one")
