@@ -40,7 +40,7 @@ def conv_forward(x, w, b, conv_param, bug):
     p = conv_param["pad"]
     if bug == "setdefault_dilation":
         conv_param.setdefault("dilation", 1)
-    n_, c_, h, wd = x.shape
+    n_, _, h, wd = x.shape
     f_, _, hh, ww = w.shape
     xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
     if bug == "ceil_output_size":  # pads the ragged edge so the extra window has pixels
