@@ -149,9 +149,17 @@ def conv_rungs(words, backward=False):
 
 
 CONV_FACTORS = (
-    Factor("N", lambda g: g["N"], "batch", "sum over the images; do not average over N"),
+    Factor("N", lambda g: g["N"], "batch", "sum over the images; do not average over N",
+           "divided by"),
     Factor("C", lambda g: g["C"], "channels"),
     Factor("F", lambda g: g["F"], "filters"),
+)
+# A forward pass: image n's outputs come from x[n] alone (no sum over images to speak of).
+CONV_FORWARD_FACTORS = (
+    Factor("N", lambda g: g["N"], "batch",
+           "image n's outputs come from x[n] alone: nothing is divided by the number of images",
+           "divided by"),
+    *CONV_FACTORS[1:],
 )
 CONV_FACTOR_PROBE = {"N": 2, "C": 3, "F": 4}
 
@@ -161,7 +169,8 @@ def _conv_ladder(words, backward=False, extra=(), replace=(), base=CONV_BASE):
     the place of the rung with the same ``changes``."""
     swaps = {tuple(sorted(r.changes.items())): r for r in replace}
     rungs = tuple(swaps.get(tuple(sorted(r.changes.items())), r) for r in conv_rungs(words, backward))
-    return Ladder(base, conv_probe, rungs[:5] + extra + rungs[5:], CONV_FACTORS,
+    return Ladder(base, conv_probe, rungs[:5] + extra + rungs[5:],
+                  CONV_FACTORS if backward else CONV_FORWARD_FACTORS,
                   CONV_FACTOR_PROBE, "dout" if backward else "",
                   base_says="the simplest probe (one image, one channel, one filter, a 3x3 "
                             "kernel, stride 1, no padding, no bias)")
@@ -258,9 +267,9 @@ POOL_FACTORS = (
     Factor("pool_height * pool_width", lambda g: g["ph"] * g["pw"], "divisor",
            "each output is the mean of pool_height * pool_width pixels"),
     Factor("pool_width", lambda g: g["pw"], "divisor",
-           "divide by pool_height * pool_width, not by pool_height alone"),
+           "divide by pool_height * pool_width, not by pool_height alone", "times"),
     Factor("pool_height", lambda g: g["ph"], "divisor",
-           "divide by pool_height * pool_width, not by pool_width alone"),
+           "divide by pool_height * pool_width, not by pool_width alone", "times"),
     Factor("N", lambda g: g["N"], "batch"),
     Factor("C", lambda g: g["C"], "channels"),
 )
@@ -368,7 +377,8 @@ CONVNET_LADDER = Ladder(
              "not np.log of a probability that rounds to 0"),
     ),
     factors=(Factor("N", lambda g: g["N"], "data_loss",
-                    "softmax_loss already averages over the images: do not divide again"),),
+                    "softmax_loss already averages the loss and dscores over the N images: "
+                    "remove the extra division by N", "divided by"),),
     factor_probe={"N": 3},
     parts_say=convnet_parts,
     base_says="the simplest probe (one 1x4x4 image, two filters, no labels)",
@@ -382,6 +392,9 @@ LADDERS = {
         Rung("layout", {"N": 2, "F": 2, "bias": True}, "cases with N > 1 and F > 1 together",
              "how the (F, N * H' * W') product becomes (N, F, H', W'): reshape to (F, N, H', W'), "
              "then transpose(1, 0, 2, 3)"),), replace=(
+        Rung("pad", {"pad": 1, "bias": True}, "cases with pad > 0",
+             "the call to im2col: im2col(x, HH, WW, stride=stride, pad=pad) pads for you; "
+             "pass pad by keyword, and do not pad x yourself as well"),
         # No loop over channels here: with C > 1 it is the order w is flattened in.
         Rung("kernel", {"C": 3, "bias": True}, "cases with C > 1 channels",
              "how w is flattened: w.reshape(F, -1) lists (c, p, q) in the order of im2col's "
@@ -391,6 +404,9 @@ LADDERS = {
              "how dout (N, F, H', W') becomes the product's (N, F, H' * W'): "
              "dout.reshape(N, F, -1), one (F, P) matrix per image; dw sums the N products"),),
         replace=(
+            Rung("pad", {"pad": 1, "bias": True}, "cases with pad > 0",
+                 "the call to col2im: col2im(dcols, x.shape, HH, WW, stride=stride, pad=pad) "
+                 "crops the padding for you; pass pad by keyword"),
             # No loop over channels here: with C > 1 it is the order dw is unflattened in.
             Rung("channels", {"C": 3, "bias": True}, "cases with C > 1 channels",
                  "how dw_row (F, C * HH * WW) goes back to w's shape: dw_row.reshape(w.shape), "
@@ -399,6 +415,8 @@ LADDERS = {
         Rung("dilation", {"dilation": 2, "H": 7, "W": 7, "bias": True}, "cases with dilation > 1",
              "where tap (p, q) reads: row i * stride + p * dilation, column j * stride + "
              "q * dilation (the window starts at i * stride, undilated)",
+             size_look="the output size with the dilated kernel's span: H' = 1 + (H + 2 * pad - "
+                       "(dilation * (HH - 1) + 1)) // stride, and likewise W'",
              refine=(
                  Rung("dilation_rows", {"dilation": 2, "H": 7, "W": 3, "WW": 1, "bias": True},
                       "along the rows (H)", "the row that tap p reads: i * stride + p * dilation"),

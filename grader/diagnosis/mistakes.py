@@ -263,7 +263,7 @@ CONV_FORWARD_DILATED = [m for m in CONV_FORWARD if m.name != "output size rounde
         "(dilation * (HH - 1) + 1)) // stride",
         _top_left_of(lambda c: reference.output("conv_forward_dilated", c),
                      _sizes_with_span_dilation_times_k),
-        aspect="dilation",
+        aspect="output_size",
     ),
     Mistake(
         "output size rounded up",

@@ -52,6 +52,7 @@ class Rung:
     fix: str = ""
     refine: tuple = ()  # narrower rungs tried when this one fails: the only failing one is named
     impulses: tuple = ()
+    size_look: str = ""  # where the output size comes from when this rung changes it
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Factor:
     value: object  # geometry -> number
     aspect: str  # the aspect a factor of this size points to
     says: str = ""  # the fix, e.g. "divide by pool_height * pool_width, not pool_height alone"
+    when: str = ""  # "times" or "divided by": the direction ``says`` fixes ("": either)
 
 
 @dataclass(frozen=True)
@@ -187,9 +189,12 @@ def _known_finding(task, ladder, rung, mistake, attempt):
     home = next((r for r in ladder.rungs if r.aspect == mistake.aspect), None)
     if home is None or home is rung or not _probe(task, ladder, home, attempt).failed:
         home = rung
-    return Finding(home.aspect, (
+    aspect, look = home.aspect, home.look
+    if mistake.aspect == "output_size" and rung.size_look:  # the size this rung's setting makes
+        aspect, look = mistake.aspect, rung.size_look
+    return Finding(aspect, (
         f"likely mistake: {mistake.name}. It shows in {rung.says} (the simpler probes "
-        f"pass): look at {home.look}. Fix: {mistake.hint}"), mistake)
+        f"pass): look at {look}. Fix: {mistake.hint}"), mistake)
 
 
 def memory_finding(wrong):
@@ -264,7 +269,7 @@ def _factor_finding(task, ladder, rung, outcome_, attempt):
             f"where to look: {parts} is right up to a constant factor ({alpha:.4g} times the "
             f"expected values): look for a wrong divisor or a missing or extra factor"))
     word, factor = named
-    fix = f" Fix: {factor.says}." if factor.says else ""
+    fix = f" Fix: {factor.says}." if factor.says and factor.when in ("", word) else ""
     return Finding(factor.aspect, (
         f"where to look: {parts} is exactly the expected value {word} {factor.name} "
         f"(measured on a probe where the sizes all differ): look at the line that scales it."
@@ -378,9 +383,15 @@ def _rung_sentence(ladder, rung, result, all_parts, parent=None):
     if len(all_parts) > 1 and wrong:
         right = [p for p in all_parts if p not in wrong]
         part_words = f" ({', '.join(wrong)} wrong" + (f"; {', '.join(right)} right)" if right else ")")
+    if result.error and result.error[2]:  # the student's line is the evidence, not the rung
+        error_type, message, where = result.error
+        probes = f"even on {ladder.base_says}" if not rung.changes else (
+            f"in {parent.says + ', and only ' + rung.says if parent else rung.says}, while the "
+            f"simpler probes pass")
+        return f"where to look: {where}: it raises {error_type}: {message} {probes}."
     if result.error:
         error_type, message, where = result.error
-        what = f"they raise {error_type}: {message}" + (f" ({where})" if where else "")
+        what = f"they raise {error_type}: {message}"
     else:
         pattern = next((difference_pattern(*result.wrong[p]) for p in wrong
                         if difference_pattern(*result.wrong[p])), "")
@@ -406,6 +417,11 @@ def _probe(task, ladder, rung, attempt):
 def diagnose(task, ladder, attempt):
     """Findings for a function that fails some case; [] when every probe passes. A forward
     pass whose outputs are right everywhere but whose cache is not gets the cache's sentence."""
+    with np.errstate(all="ignore"):  # NaN and inf in a student's answers are findings, not noise
+        return _diagnose(task, ladder, attempt)
+
+
+def _diagnose(task, ladder, attempt):
     cache = None
     for rung in ladder.rungs:
         result = _probe(task, ladder, rung, attempt)
@@ -431,6 +447,12 @@ def diagnose(task, ladder, attempt):
                 f"the library, the call from your line: check the arguments it passes"))]
         shapes = [(p, e.shape, a.shape) for p, (e, a) in result.wrong.items()
                   if isinstance(a, np.ndarray) and a.shape != np.shape(e)]
+        size_look = rung.size_look or (parent.size_look if parent else "")
+        if shapes and size_look and not result.error:  # the rung's own setting changes the size
+            part, want, got = shapes[0]
+            return [Finding("output_size", (
+                f"where to look: the simpler probes pass, but {rung.says} give {part} the shape "
+                f"{got}, expected {want}: look at {size_look}"))]
         if shapes and not rung.changes:
             part, want, got = shapes[0]
             if ladder.linear_in:  # a gradient has the shape of what it is the gradient of
