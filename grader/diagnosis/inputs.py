@@ -64,14 +64,16 @@ def changed_paths(before, after, path=(), strict=True):
     return [list(path) if arrays else [*path, SETTING]]
 
 
-def _name(path, names):
-    """('cache', 0) -> 'cache[0]'; ('model', '.', 'params', 'W1') -> "model.params['W1']"."""
+def _name(path, names, cache=()):
+    """('cache', 0) -> 'cache[0]'; ('model', '.', 'params', 'W1') -> "model.params['W1']";
+    with ``cache`` (the notebook's names of its entries) ('cache', 3) -> 'cache[3] (conv_param)'."""
     head, *rest = path
+    rest = [key for key in rest if key != SETTING]
     text = names[head] if isinstance(head, int) and head < len(names) else f"argument {head + 1}"
+    if text == "cache" and len(rest) == 1 and type(rest[0]) is int and rest[0] < len(cache):
+        return f"cache[{rest[0]}] ({cache[rest[0]]})"
     attribute = False
     for key in rest:
-        if key == SETTING:
-            continue
         if key == ".":
             attribute = True
             continue
@@ -83,15 +85,27 @@ def _name(path, names):
 CHANGED = "your function changed its input"
 
 
-def changed_message(paths, names):
+def changed_message(paths, names, cache=()):
     """The sentence a student reads when the call changed an input in place."""
-    listed = ", ".join(dict.fromkeys(_name(p, names) for p in paths))
+    listed = ", ".join(dict.fromkeys(_name(p, names, cache) for p in paths))
     if any(p and p[-1] == SETTING for p in paths):
+        param = next((k for k in ("pool_param", "conv_param") if k in listed), None)
+        how = f" ({param}['stride'], or {param}.get(key, default) for an optional one)" if param else ""
         return (f"{CHANGED} {listed} (a setting was removed, added or changed), which its caller "
-                f"still needs. Fix: read settings without changing them: conv_param['stride'] "
-                f"or conv_param.get('dilation', 1), never pop, del, update or setdefault")
+                f"still needs. Fix: read settings without changing them{how}: never pop, del, "
+                f"update or setdefault")
     return (f"{CHANGED} {listed}, which its caller still needs. Fix: compute into a new "
             f"array (x = x / 4, or work on x.copy()) instead of writing into it (x /= 4, x[...] = ...)")
+
+
+def changed_where(paths, names, cache=()):
+    """The probe ladder's pointer for a call that changed an input: which line to look for."""
+    listed = ", ".join(dict.fromkeys(_name(p, names, cache) for p in paths))
+    if any(p and p[-1] == SETTING for p in paths):
+        return (f"where to look: the line that changes the settings in {listed} (pop, del, "
+                f"update, setdefault or [key] = ...): read them without changing them")
+    return (f"where to look: the line that writes into {listed} in place ({listed.split(',')[0]} "
+            f"/= ..., += ..., [...] = ...): work on a new array instead")
 
 
 # Fresh memory from np.empty / np.empty_like holds whatever was there before: by chance 0,

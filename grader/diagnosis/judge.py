@@ -20,9 +20,14 @@ def call_args(task, case):
     return inputs.snapshot(TASKS[task].call(case.inputs))
 
 
+def cache_names(task):
+    """The notebook's names of the entries of the cache a backward task receives."""
+    return _CACHES.get(task.replace("backward", "forward"), ())
+
+
 def input_changed(task, paths):
     """The problem line for a call that changed its inputs (paths from inputs.changed_paths)."""
-    return inputs.changed_message(paths, TASKS[task].arguments)
+    return inputs.changed_message(paths, TASKS[task].arguments, cache_names(task))
 
 
 @dataclass

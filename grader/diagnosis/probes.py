@@ -18,6 +18,7 @@ import numpy as np
 from . import judge as judging
 from . import inputs, mistakes, reference
 from .mistakes import TOLERANCE, close
+from .tasks import TASKS
 
 
 @dataclass(frozen=True)
@@ -429,9 +430,8 @@ def _diagnose(task, ladder, attempt):
             cache = cache or result.cache
             continue
         if result.changed:
-            return [Finding("input_modified", (
-                "where to look: the line that writes into an input in place (x /= ..., "
-                "dout *= ..., x[...] = ...): work on a new array instead"))]
+            return [Finding("input_modified", inputs.changed_where(
+                result.changed, TASKS[task].arguments, judging.cache_names(task)))]
         if early := memory_finding(result.wrong):
             return [early]
         if known := known_mistake(task, result):
