@@ -95,6 +95,12 @@ def main(argv=None):
     tuned = [r for b, r in every if not b.held_out]
     held = [r for b, r in every if b.held_out]
     print(f"{'overall':{width}}  {_cell(tuned):42}  {_cell(held)}")
+    sittings = sorted({getattr(b, "written_for", "") for b, _ in every} - {""})
+    for sitting in sittings if len(sittings) > 1 else ():  # each sitting's bugs on their own
+        mine = [(b, r) for b, r in every if getattr(b, "written_for", "") == sitting]
+        tuned = [r for b, r in mine if not b.held_out]
+        held = [r for b, r in mine if b.held_out]
+        print(f"{'(' + sitting + ')':{width}}  {_cell(tuned):42}  {_cell(held)}")
     return 0
 
 

@@ -29,6 +29,7 @@ class Bug:
     aspects: tuple  # a diagnosis naming any of these is helpful
     fn: object
     held_out: bool = False
+    written_for: str = "issue 11"  # the sitting the bug was written in
 
 
 # ------------------------------------------------------------------ conv forward

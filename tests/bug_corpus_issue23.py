@@ -419,7 +419,8 @@ CONVNET_LOSS = [
 
 
 def _bugs(bug_type, task, table, implementation, **fixed):
-    return [bug_type(task, name, aspects, partial(implementation, bug=name, **fixed), held_out)
+    return [bug_type(task, name, aspects, partial(implementation, bug=name, **fixed), held_out,
+                     written_for="issue 23")
             for name, aspects, held_out in table]
 
 

@@ -42,7 +42,7 @@ def test_every_bug_is_caught_by_the_public_check_and_named_as_the_report_says(ca
     tuned = [named for b, (_, named, _, _) in results.items() if not b.held_out]
     held = [named for b, (_, named, _, _) in results.items() if b.held_out]
     assert all(tuned)
-    # issue 11's 30 held-out bugs: 27 named on their first run; issue 23's 31: 28
+    # held out: issue 11: 27 of 30 named; issue 23: 28 of 31 (README)
     assert sum(held) / len(held) >= 0.9
     assert capsys.readouterr().err == ""
 

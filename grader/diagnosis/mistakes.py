@@ -130,7 +130,7 @@ CONV_FORWARD = [
     Mistake(
         "kernel flipped",
         "you computed a true convolution; a conv layer uses cross-correlation: "
-        "multiply w[f, c, i, j] with the pixel at offset (i, j), without flipping w",
+        "multiply w[f, c, p, q] with the pixel at offset (p, q) of the window, without flipping w",
         _equals("out", _flipped),
         aspect="kernel",
     ),
