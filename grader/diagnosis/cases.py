@@ -9,7 +9,9 @@ Between them they cover strides 1-3, pads 0-2, rectangular kernels and inputs,
 batch and channel counts from 1 up, 1x1 kernels, a kernel equal to the padded
 input, sizes that do not divide evenly (floor), overlapping pool windows, and
 for the optional dilated task dilations 1-3, also with kernels one tap high or wide.
-Pool inputs are tie-free, so any tie rule a student picks is graded the same.
+Hidden pool inputs are tie-free; one public pool case has ties (all-zero windows too),
+which checks notebook 3's rule: the first maximum takes the gradient, once. One public
+ConvNet case has scores near +-1000, which a softmax without the max subtracted fails.
 """
 
 import os
