@@ -225,7 +225,7 @@ _MAX_ARGMIN = Reading("argmax", _landed_on(np.argmin),
                       "forward pass picked")
 
 
-def _pool_rungs(words, impulses=(), base_impulses=()):
+def _pool_rungs(words, impulses=(), base_impulses=(), backward=False):
     return (
         Rung("window", {}, "", f"one window: {words}", impulses=base_impulses),
         Rung("stride", _SEVERAL_WINDOWS, "cases with several windows",
@@ -249,7 +249,9 @@ def _pool_rungs(words, impulses=(), base_impulses=()):
                       "how the window's column start uses the stride: column j * stride"),
              )),
         Rung("overlap", {"stride": 1, "H": 3, "W": 3}, "cases with overlapping windows (stride < window)",
-             "pixels that belong to several windows: each window adds (+=) its share"),
+             "pixels that belong to several windows: each window adds (+=) its share" if backward
+             else "windows that share pixels: window (i, j) reads rows i * stride to "
+                  "i * stride + pool_height - 1 whatever its neighbours read"),
         Rung("height_width", {"H": 4, "W": 6}, "cases with H != W",
              "which sizes come from H and which from W: H' from H and pool_height, W' from W "
              "and pool_width"),
@@ -284,8 +286,13 @@ _TIES = Rung("ties", {"values": "ties", "H": 4, "W": 4}, "cases where a window h
 
 
 def _pool_ladder(words, impulses=(), base_impulses=(), backward=False, extra=()):
-    return Ladder(POOL_BASE, pool_probe, _pool_rungs(words, impulses, base_impulses) + extra,
-                  POOL_FACTORS,
+    factors = POOL_FACTORS
+    if backward:  # a backward pass shares dout out; it does not take a mean
+        factors = (Factor("pool_height * pool_width", POOL_FACTORS[0].value, "divisor",
+                          "each pixel of the window gets dout[n, c, i, j] / (pool_height * "
+                          "pool_width)"), *POOL_FACTORS[1:])
+    return Ladder(POOL_BASE, pool_probe,
+                  _pool_rungs(words, impulses, base_impulses, backward) + extra, factors,
                   POOL_FACTOR_PROBE, "dout" if backward else "", factor_aspect="divisor",
                   base_says="the simplest probe (one image, one channel, a single 2x2 window)")
 
