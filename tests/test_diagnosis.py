@@ -483,3 +483,22 @@ def avg_pool_backward_naive(dout, cache):
     public = [v for v in verdicts if v.case.label.startswith("public")]
     assert public and not any(v.passed for v in public)
     assert all("np.empty" in v.problems[0] for v in public)
+
+
+def test_a_forward_check_speaks_of_the_forward_only():
+    """No dout, dx or gradient in what a forward task's ladder says (the cache's sentence
+    may name the backward pass that reads it)."""
+    import re
+
+    for bug in BUGS + KNOWN:
+        if "forward" not in bug.task:
+            continue
+        for finding in probes.diagnose(bug.task, ladders.LADDERS[bug.task], attempt(bug.task, bug.fn)):
+            assert not re.search(r"\bdout\b|gradient|\bdx\b", finding.sentence), (bug.name, finding)
+
+
+def test_code_that_raises_is_reported_at_the_students_line():
+    bug = _bug("max_pool_backward", "loops_from_ceil")
+    found = probes.diagnose(bug.task, ladders.LADDERS[bug.task], attempt(bug.task, bug.fn))
+    assert found[0].sentence.startswith("where to look: in max_pool_backward, line ")
+    assert "it raises IndexError" in found[0].sentence and "wrong values" not in found[0].sentence

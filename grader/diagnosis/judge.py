@@ -165,8 +165,9 @@ def _describe(value):
     return f"the dict {value!r}"[:120] if isinstance(value, dict) else _type_name(value)
 
 
-def cache_problem(task, case, cache):
-    """Why a forward pass's cache is not what its backward pass reads, or None."""
+def cache_problem(task, case, cache, sizes=True):
+    """Why a forward pass's cache is not what its backward pass reads, or None; without
+    ``sizes`` the sentence is the same for every case, so a check says it once."""
     names = _CACHES.get(task)
     if names is None:
         return None
@@ -189,9 +190,10 @@ def cache_problem(task, case, cache):
         if not same:
             as_given = "the columns im2col(x, HH, WW, stride=stride, pad=pad) returns" \
                 if name == "cols" else f"{name} as it was passed in"
+            got = f" ({_describe(want)}), got {_describe(value)}" if sizes else ", unchanged"
             return (f"where to look: the cache, which the backward pass reads: cache[{k}] must be "
-                    f"{as_given} ({_describe(want)}), got {_describe(value)}. Fix: keep the "
-                    f"inputs in the cache unchanged: return out, {wanted}")
+                    f"{as_given}{got}. Fix: keep the inputs in the cache unchanged: return "
+                    f"out, {wanted}")
     return None
 
 
@@ -209,7 +211,7 @@ def judge(task, case, returned):
         if found and difference is None and isinstance(actual, np.ndarray) \
                 and actual.shape == np.shape(want) and actual.ndim >= 2:  # drawable
             difference = (name, np.asarray(want), actual.copy())
-    if not problems and task in _CACHES and (wrong := cache_problem(task, case, returned[1])):
+    if not problems and task in _CACHES and (wrong := cache_problem(task, case, returned[1], False)):
         problems.append(wrong)  # the forward is right; what it keeps for the backward is not
     return Verdict(case, not problems, problems, difference)
 
@@ -261,8 +263,8 @@ def judge_error(case, error_type, message, where):
     problems = [f"{where}: raised {error_type}: {message}" if where else
                 f"raised {error_type}: {message}"]
     if " -> inside " in where:
-        problems.append("where to look: the arguments this line passes (the right cache, in the "
-                        "right order, with the shapes the function expects)")
+        problems.append("where to look: the arguments this line passes: their order, their "
+                        "keywords (stride=, pad=, ...) and the shapes the function expects")
     if "cannot be interpreted as an integer" in message or "slice indices must be integers" in message:
         problems.append("likely mistake: output size computed with `/`, which gives a float in "
                         "Python 3. Fix: use floor division `//`, e.g. 1 + (H + 2 * pad - HH) // stride")
