@@ -502,3 +502,26 @@ def test_code_that_raises_is_reported_at_the_students_line():
     found = probes.diagnose(bug.task, ladders.LADDERS[bug.task], attempt(bug.task, bug.fn))
     assert found[0].sentence.startswith("where to look: in max_pool_backward, line ")
     assert "it raises IndexError" in found[0].sentence and "wrong values" not in found[0].sentence
+
+
+def test_grading_in_the_sandbox_fails_a_changed_setting():
+    from grader.judge import judge_notebook
+
+    source = '''
+import numpy as np
+
+def max_pool_forward_naive(x, pool_param):
+    ph, pw = pool_param["pool_height"], pool_param["pool_width"]
+    s = pool_param.pop("stride")  # the caller's dict loses its stride
+    n, c, h, w = x.shape
+    out = np.zeros((n, c, 1 + (h - ph) // s, 1 + (w - pw) // s))
+    for i in range(out.shape[2]):
+        for j in range(out.shape[3]):
+            out[:, :, i, j] = x[:, :, i * s:i * s + ph, j * s:j * s + pw].max(axis=(2, 3))
+    return out, (x, pool_param)
+'''
+    result = judge_notebook([], [("cell-1", source)], ["max_pool_forward"], seed=0)
+    verdicts = result.verdicts["max_pool_forward"]
+    assert not any(v.passed for v in verdicts)
+    assert verdicts[0].problems[0].startswith(
+        "your function changed its input pool_param (a setting was removed, added or changed)")
