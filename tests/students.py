@@ -95,7 +95,11 @@ def max_pool_backward(dout, cache, mistake=None):
     for i, j, rows, cols in _windows(x.shape, pool_param):
         window = x[:, :, rows, cols]
         g = dout[:, :, i, j][:, :, None, None]
-        is_max = window == window.max(axis=(2, 3), keepdims=True)
+        # the first maximum of each window only (the notebook's tie rule), as a one-hot mask
+        flat = window.reshape(*window.shape[:2], -1)
+        is_max = np.zeros(flat.shape, bool)
+        np.put_along_axis(is_max, flat.argmax(axis=-1)[..., None], True, axis=-1)
+        is_max = is_max.reshape(window.shape)
         if mistake == "spread":
             dx[:, :, rows, cols] += g
         elif mistake == "overwritten":

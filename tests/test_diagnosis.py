@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from grader import checks
+from grader.diagnosis import checks as checks_module
 from grader.diagnosis.checks import attempt, findings, report
 from grader.diagnosis import inputs, ladders, pictures, pointers, probes
 from grader.diagnosis.tasks import TASKS
@@ -31,17 +32,39 @@ def test_the_corpus_is_large_and_has_a_held_out_part():
     held = [b for b in BUGS if b.held_out]
     assert len(held) >= 20
     covered = {b.task for b in BUGS}
-    assert len(covered) == 9 and covered <= set(TASKS) and covered <= set(ladders.LADDERS)
+    assert len(covered) == 10 and covered <= set(TASKS) and covered <= set(ladders.LADDERS)
 
 
-def test_every_bug_is_detected_and_named_as_the_report_says(capsys):
+def test_every_bug_is_caught_by_the_public_check_and_named_as_the_report_says(capsys):
     results = {b: evaluate(b) for b in BUGS}
-    assert all(detected for detected, _, _ in results.values())
-    tuned = [named for b, (_, named, _) in results.items() if not b.held_out]
-    held = [named for b, (_, named, _) in results.items() if b.held_out]
+    assert all(caught for caught, _, _, _ in results.values())
+    assert not any(surprise for _, _, _, surprise in results.values())
+    tuned = [named for b, (_, named, _, _) in results.items() if not b.held_out]
+    held = [named for b, (_, named, _, _) in results.items() if b.held_out]
     assert all(tuned)
-    assert sum(held) / len(held) >= 0.9  # 27/30 on the first and only run on them
+    # held out: issue 11: 27 of 30 named; issue 23: 28 of 31 (README)
+    assert sum(held) / len(held) >= 0.9
     assert capsys.readouterr().err == ""
+
+
+def _public_pass(task, fn):
+    return all(v.passed for v in checks_module.run(task, fn))
+
+
+@pytest.mark.parametrize("bug", BUGS + KNOWN, ids=lambda b: f"{b.task}-{b.name}")
+def test_well_done_means_full_marks_for_every_bug_of_the_corpus(bug):
+    """Issue 23: a function the public check passes scores full marks on 20 hidden seeds."""
+    if _public_pass(bug.task, bug.fn):
+        for seed in range(20):
+            assert all(v.passed for v in checks_module.run(bug.task, bug.fn, hidden=True, seed=seed)), seed
+
+
+@pytest.mark.parametrize("task, fn", [(t, f) for t, fns in UNUSUAL.items() for f in fns],
+                         ids=lambda v: getattr(v, "__name__", v))
+def test_well_done_means_full_marks_for_unusual_correct_solutions(task, fn):
+    assert _public_pass(task, fn)
+    for seed in range(20):
+        assert all(v.passed for v in checks_module.run(task, fn, hidden=True, seed=seed)), seed
 
 
 def test_the_report_prints_both_parts_per_function(capsys, monkeypatch):
@@ -54,9 +77,10 @@ def test_the_report_prints_both_parts_per_function(capsys, monkeypatch):
     out = capsys.readouterr().out
     rows = {line.split()[0]: " ".join(line.split()[1:]) for line in out.splitlines()
             if line and not line.startswith((" ", "["))}
-    assert rows["conv_forward"] == "1/1 detected, 1/1 named 1/1 detected, 1/1 named"
-    assert rows["avg_pool_forward"] == "1/1 detected, 1/1 named -"
-    assert rows["overall"] == "2/2 detected, 2/2 named 1/1 detected, 1/1 named"
+    assert rows["conv_forward"] == ("1/1 caught, 1/1 named, 0 surprises "
+                                    "1/1 caught, 1/1 named, 0 surprises")
+    assert rows["avg_pool_forward"] == "1/1 caught, 1/1 named, 0 surprises -"
+    assert rows["overall"] == "2/2 caught, 2/2 named, 0 surprises 1/1 caught, 1/1 named, 0 surprises"
     assert "[named] conv_forward / stride_rows_only (tuned; wants stride_cols)" in out
 
 
@@ -392,3 +416,112 @@ def avg_pool_forward_naive(x, pool_param):
     assert first.startswith("in avg_pool_forward_naive, line 5: `padded = np.pad(x, ((0, 0),) * 5)`"
                             " -> inside numpy."), first
     assert ": raised ValueError: " in first
+
+
+# ------------------------------------------------- issue 23: edges the hidden cases vary
+
+
+@pytest.mark.parametrize("task, name, words", [
+    ("conv_forward", "pop_stride", "conv_param (a setting was removed, added or changed)"),
+    ("conv_backward", "pop_stride", "cache[3] (conv_param) (a setting was removed"),
+    ("conv_forward", "empty_accumulate", "np.empty / np.empty_like memory"),
+    ("max_pool_forward", "empty_accumulate", "np.empty / np.empty_like memory"),
+    ("conv_forward", "float32_out", "out is a float32 array, but the inputs are float64"),
+    ("conv_forward", "cache_reshaped_w", "cache[1] must be w as it was passed in"),
+    ("max_pool_forward", "cache_out", "cache[0] must be x as it was passed in"),
+    ("conv_forward_im2col", "cache_without_cols", "(x, w, b, conv_param, cols), got a tuple of 4"),
+    ("max_pool_backward", "mask_all_maxima", "several equal maxima"),
+    ("max_pool_backward", "last_maximum", "only the first one in row-major order, once"),
+    ("convnet_loss", "softmax_no_max", "subtract each row's maximum before np.exp"),
+    ("conv_backward", "db_mean", "db is the mean of dout, not its sum"),
+    ("conv_backward", "dx_flipped_kernel", "+= w[f, c, p, q] * dout[n, f, i, j]"),
+])
+def test_each_edge_fails_the_public_check_with_its_own_sentence(task, name, words, capsys):
+    bug = _bug(task, name)
+    getattr(checks, f"check_{task}")(bug.fn, show=False)
+    out = capsys.readouterr().out
+    assert "Well done" not in out
+    assert words in out, out
+
+
+def test_unset_memory_fails_the_same_way_every_time():
+    bug = _bug("conv_backward", "empty_dx")
+    first = [v.problems for v in checks_module.run(bug.task, bug.fn)]
+    for _ in range(3):
+        garbage = np.full(4096, 7.0)  # memory a lucky np.empty could hand out next
+        del garbage
+        assert [v.problems for v in checks_module.run(bug.task, bug.fn)] == first
+    assert all("np.empty" in problems[0] for problems in first)
+    assert np.empty(3).shape == (3,) and not inputs.holds_unset(np.zeros(3))  # np.empty restored
+
+
+def test_a_setting_changed_in_a_dict_is_a_changed_input():
+    before = inputs.snapshot(({"stride": 2, "pad": 1},))
+    popped = ({"pad": 1},)
+    assert inputs.changed_paths(before, popped) == [[0, inputs.SETTING]]
+    assert inputs.changed_paths(before, ({"stride": 3, "pad": 1},)) == [[0, "stride", inputs.SETTING]]
+    assert inputs.changed_paths(before, ({"stride": 2, "pad": 1},)) == []
+    assert "conv_param (a setting" in inputs.changed_message([[0, inputs.SETTING]], ("conv_param",))
+
+
+def test_grading_in_the_sandbox_marks_unset_memory_too():
+    from grader.judge import judge_notebook
+
+    source = '''
+import numpy as np
+
+def avg_pool_backward_naive(dout, cache):
+    x, pool_param = cache
+    ph, pw, s = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+    dx = np.empty_like(x)  # fresh memory: sometimes 0, sometimes not
+    for n, c, i, j in np.ndindex(dout.shape):
+        dx[n, c, i * s:i * s + ph, j * s:j * s + pw] += dout[n, c, i, j] / (ph * pw)
+    return dx
+'''
+    result = judge_notebook([], [("cell-1", source)], ["avg_pool_backward"], seed=0)
+    verdicts = result.verdicts["avg_pool_backward"]
+    public = [v for v in verdicts if v.case.label.startswith("public")]
+    assert public and not any(v.passed for v in public)
+    assert all("np.empty" in v.problems[0] for v in public)
+
+
+def test_a_forward_check_speaks_of_the_forward_only():
+    """No dout, dx or gradient in what a forward task's ladder says (the cache's sentence
+    may name the backward pass that reads it)."""
+    import re
+
+    for bug in BUGS + KNOWN:
+        if "forward" not in bug.task:
+            continue
+        for finding in probes.diagnose(bug.task, ladders.LADDERS[bug.task], attempt(bug.task, bug.fn)):
+            assert not re.search(r"\bdout\b|gradient|\bdx\b", finding.sentence), (bug.name, finding)
+
+
+def test_code_that_raises_is_reported_at_the_students_line():
+    bug = _bug("max_pool_backward", "loops_from_ceil")
+    found = probes.diagnose(bug.task, ladders.LADDERS[bug.task], attempt(bug.task, bug.fn))
+    assert found[0].sentence.startswith("where to look: in max_pool_backward, line ")
+    assert "it raises IndexError" in found[0].sentence and "wrong values" not in found[0].sentence
+
+
+def test_grading_in_the_sandbox_fails_a_changed_setting():
+    from grader.judge import judge_notebook
+
+    source = '''
+import numpy as np
+
+def max_pool_forward_naive(x, pool_param):
+    ph, pw = pool_param["pool_height"], pool_param["pool_width"]
+    s = pool_param.pop("stride")  # the caller's dict loses its stride
+    n, c, h, w = x.shape
+    out = np.zeros((n, c, 1 + (h - ph) // s, 1 + (w - pw) // s))
+    for i in range(out.shape[2]):
+        for j in range(out.shape[3]):
+            out[:, :, i, j] = x[:, :, i * s:i * s + ph, j * s:j * s + pw].max(axis=(2, 3))
+    return out, (x, pool_param)
+'''
+    result = judge_notebook([], [("cell-1", source)], ["max_pool_forward"], seed=0)
+    verdicts = result.verdicts["max_pool_forward"]
+    assert not any(v.passed for v in verdicts)
+    assert verdicts[0].problems[0].startswith(
+        "your function changed its input pool_param (a setting was removed, added or changed)")

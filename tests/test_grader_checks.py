@@ -31,7 +31,7 @@ def conv_forward_im2col(x, w, b, conv_param):
     cols = im2col(x, hh, ww, stride=s, pad=p)
     out_h = 1 + (x.shape[2] + 2 * p - hh) // s
     out = np.einsum("fk,nkp->nfp", w.reshape(f, -1), cols) + b[:, None]
-    return out.reshape(x.shape[0], f, out_h, -1), (x, w, b, conv_param)
+    return out.reshape(x.shape[0], f, out_h, -1), (x, w, b, conv_param, cols)
 
 
 CORRECT = {
@@ -53,13 +53,19 @@ FAST = {
     "conv_forward": conv_forward_fast,
     "conv_backward": conv_backward_fast,
     "max_pool_forward": max_pool_forward_fast,
-    "avg_pool_forward": avg_pool_forward_fast,
+    # The notebook's cache is (x, pool_param); the fast layer keeps (x.shape, dtype, pool_param).
+    "avg_pool_forward": lambda x, pool_param: (avg_pool_forward_fast(x, pool_param)[0],
+                                               (x, pool_param)),
     # The checks hand backward cs231n's cache (x, pool_param); the fast layers keep their own.
     "max_pool_backward": lambda dout, cache: max_pool_backward_fast(
         dout, max_pool_forward_fast(*cache)[1]),
     "avg_pool_backward": lambda dout, cache: avg_pool_backward_fast(
         dout, avg_pool_forward_fast(*cache)[1]),
-    "conv_forward_im2col": conv_forward_fast,
+    # Notebook 4's cache keeps cols, which conv_forward_fast does not.
+    "conv_forward_im2col": lambda x, w, b, conv_param: (
+        conv_forward_fast(x, w, b, conv_param)[0],
+        (x, w, b, conv_param, im2col(x, *w.shape[2:], stride=conv_param["stride"],
+                                      pad=conv_param["pad"]))),
     # The checks hand the im2col cache (x, w, b, conv_param, cols); the fast layer keeps its own.
     "conv_backward_im2col": lambda dout, cache: conv_backward_fast(
         dout, conv_forward_fast(*cache[:4])[1]),

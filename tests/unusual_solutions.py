@@ -144,7 +144,8 @@ def max_pool_backward_add_at(dout, cache):
 
 
 def max_pool_backward_channel_loop(dout, cache):
-    """Channels outermost, a boolean mask per window, float32-safe accumulation in x's dtype."""
+    """Channels outermost, a one-hot mask per window (the first maximum only: the notebook's
+    tie rule), float32-safe accumulation in x's dtype."""
     x, pool_param = cache
     ph, pw, s = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
     dx = np.zeros(x.shape, dtype=np.result_type(x, dout))
@@ -153,7 +154,8 @@ def max_pool_backward_channel_loop(dout, cache):
             for i in range(dout.shape[2]):
                 for j in range(dout.shape[3]):
                     window = x[n, c, i * s:i * s + ph, j * s:j * s + pw]
-                    mask = window == window.max()
+                    mask = np.zeros(window.shape, bool)
+                    mask.flat[np.argmax(window)] = True
                     dx[n, c, i * s:i * s + ph, j * s:j * s + pw] += mask * dout[n, c, i, j]
     return dx
 
@@ -179,7 +181,7 @@ def conv_forward_im2col_own_columns(x, w, b, conv_param):
     n, _, oh, ow = windows.shape[:4]
     cols = windows.transpose(1, 4, 5, 0, 2, 3).reshape(c * hh * ww, n * oh * ow)
     out = (w.reshape(f, -1) @ cols + b[:, None]).reshape(f, n, oh, ow)
-    return out.transpose(1, 0, 2, 3), (x, w, b, conv_param)
+    return out.transpose(1, 0, 2, 3), (x, w, b, conv_param, cols)  # its own layout of cols
 
 
 def convnet_loss_float64_copies(model, X, y=None):
@@ -201,13 +203,70 @@ def convnet_loss_float64_copies(model, X, y=None):
     return float(loss), {k: g + model.reg * p[k] if k in weights else g for k, g in raw.items()}
 
 
+def conv_forward_empty_filled(x, w, b, conv_param):
+    """np.empty, every entry assigned before it is read; a copy of conv_param in the cache."""
+    s, p = _params(conv_param)
+    xp = _padded(x, p)
+    f, _, hh, ww = w.shape
+    oh, ow = _out_size(xp.shape[2], hh, s), _out_size(xp.shape[3], ww, s)
+    out = np.empty((x.shape[0], f, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            window = xp[:, :, i * s:i * s + hh, j * s:j * s + ww]
+            out[:, :, i, j] = np.tensordot(window, w, axes=([1, 2, 3], [1, 2, 3])) + b
+    return out, (x, w, b, dict(conv_param))
+
+
+def max_pool_backward_vectorised_first(dout, cache):
+    """All windows at once: argmax over the flattened window picks the first maximum."""
+    x, pool_param = cache
+    ph, pw, s = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+    n, c, oh, ow = dout.shape
+    windows = sliding_window_view(x, (ph, pw), axis=(2, 3))[:, :, ::s, ::s][:, :, :oh, :ow]
+    k = windows.reshape(n, c, oh, ow, ph * pw).argmax(axis=-1)
+    p, q = np.divmod(k, pw)
+    rows = np.arange(oh)[None, None, :, None] * s + p
+    cols = np.arange(ow)[None, None, None, :] * s + q
+    dx = np.zeros_like(x)
+    np.add.at(dx, (np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None], rows, cols),
+              dout)
+    return dx
+
+
+def convnet_loss_logsumexp(model, X, y=None):
+    """Its own softmax, stable through logsumexp; everything else from the layers."""
+    p = model.params
+    h1, c1 = conv_relu_pool_forward(X, p["W1"], p["b1"], model.conv_param, model.pool_param)
+    h2, c2 = affine_relu_forward(h1, p["W2"], p["b2"])
+    scores, c3 = affine_forward(h2, p["W3"], p["b3"])
+    if y is None:
+        return scores
+    top = scores.max(axis=1, keepdims=True)
+    log_z = top[:, 0] + np.log(np.exp(scores - top).sum(axis=1))
+    n = len(y)
+    loss = float(np.mean(log_z - scores[np.arange(n), y]))
+    dscores = np.exp(scores - log_z[:, None])
+    dscores[np.arange(n), y] -= 1
+    dscores /= n
+    dh2, dW3, db3 = affine_backward(dscores, c3)
+    dh1, dW2, db2 = affine_relu_backward(dh2, c2)
+    _, dW1, db1 = conv_relu_pool_backward(dh1, c1)
+    grads = {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2, "W3": dW3, "b3": db3}
+    for k in ("W1", "W2", "W3"):
+        loss += 0.5 * model.reg * float(np.sum(p[k] ** 2))
+        grads[k] = grads[k] + model.reg * p[k]
+    return loss, grads
+
+
 UNUSUAL = {
-    "conv_forward": [conv_forward_as_strided, conv_forward_tap_loop, conv_forward_loops_reordered],
+    "conv_forward": [conv_forward_as_strided, conv_forward_tap_loop, conv_forward_loops_reordered,
+                     conv_forward_empty_filled],
     "conv_backward": [conv_backward_add_at, conv_backward_tap_loop],
     "max_pool_forward": [max_pool_forward_strided],
     "avg_pool_forward": [avg_pool_forward_integral],
-    "max_pool_backward": [max_pool_backward_add_at, max_pool_backward_channel_loop],
+    "max_pool_backward": [max_pool_backward_add_at, max_pool_backward_channel_loop,
+                          max_pool_backward_vectorised_first],
     "avg_pool_backward": [avg_pool_backward_tap_loop],
     "conv_forward_im2col": [conv_forward_im2col_own_columns],
-    "convnet_loss": [convnet_loss_float64_copies],
+    "convnet_loss": [convnet_loss_float64_copies, convnet_loss_logsumexp],
 }

@@ -12,8 +12,10 @@ Between them they cover strides 1-3, pads 0-2, rectangular kernels and inputs
 (taller and wider), batch and channel counts of 1 and more, 1x1 kernels, a kernel
 equal to the padded input, sizes that do not divide evenly (floor) in rows and in
 columns, overlapping pool windows, and for the optional dilated task dilations 1-3,
-also with kernels one tap high or wide. Pool inputs are tie-free, so any tie rule
-a student picks is graded the same.
+also with kernels one tap high or wide.
+Hidden pool inputs are tie-free; one public pool case has ties (all-zero windows too),
+which checks notebook 3's rule: the first maximum takes the gradient, once. One public
+ConvNet case has scores near +-1000, which a softmax without the max subtracted fails.
 """
 
 import os
@@ -145,6 +147,9 @@ PUBLIC_POOL = [
     ((1, 1, 4, 6), 2, 3, 1),  # rectangular, overlapping
     ((3, 2, 6, 7), 3, 2, 3),  # stride larger than the window width
     ((1, 1, 3, 3), 3, 3, 1),  # window equal to the input
+    # ties: windows of equal maxima, all-zero ones too; the first maximum in row-major order
+    # takes a max-pool window's gradient, once (the notebook's rule)
+    ((2, 2, 5, 6), 2, 2, 2, "ties"),
 ]
 
 
@@ -154,16 +159,22 @@ def _tie_free(rng, shape):
     return (rng.permutation(size).reshape(shape) + rng.uniform(0.1, 0.9)) / size - 0.5
 
 
-def pool_case(label, rng, x_shape, height, width, stride):
-    x = _tie_free(rng, x_shape)
+def _tied(rng, shape):
+    """Few distinct values, so windows hold equal maxima; the first window is all zeros."""
+    x = rng.integers(-1, 2, shape).astype(np.float64)
+    x[:, :, :3, :3] = 0.0
+    return x
+
+
+def pool_case(label, rng, x_shape, height, width, stride, values="tie-free"):
+    x = _tied(rng, x_shape) if values == "ties" else _tie_free(rng, x_shape)
     out_h, out_w = 1 + (x_shape[2] - height) // stride, 1 + (x_shape[3] - width) // stride
     dout = rng.standard_normal(x_shape[:2] + (out_h, out_w))
     param = {"pool_height": height, "pool_width": width, "stride": stride}
-    return Case(
-        label,
-        {"x": x, "pool_param": param, "dout": dout},
-        {"x": x.shape, "pool": f"{height}x{width}", "stride": stride},
-    )
+    shown = {"x": x.shape, "pool": f"{height}x{width}", "stride": stride}
+    if values == "ties":
+        shown["values"] = "with ties"
+    return Case(label, {"x": x, "pool_param": param, "dout": dout}, shown)
 
 
 HIDDEN_POOL = [
@@ -189,10 +200,15 @@ PUBLIC_CONVNET = [
     (2, (1, 6, 6), 3, 3, 7, 4, 0.0, False),  # scores only
     (3, (1, 8, 8), 4, 3, 10, 10, 0.0, True),  # the digits' shape
     (2, (3, 7, 5), 2, 5, 6, 3, 0.3, True),  # odd sizes: pooling floors; with reg
+    (3, (1, 6, 6), 2, 3, 5, 3, 0.0, True, "large"),  # scores near +-1000: a softmax must shift
 ]
 
 
-def convnet_case(label, rng, n, input_dim, filters, size, hidden, classes, reg, labelled):
+def convnet_case(label, rng, n, input_dim, filters, size, hidden, classes, reg, labelled,
+                 scores="moderate"):
+    """``scores="large"``: b3 spreads the scores over +-1000, and labels point at the
+    low ones, so np.exp overflows and a probability underflows to 0 unless the softmax
+    subtracts each row's maximum and takes logs of shifted scores."""
     c, h, w = input_dim
     pooled = filters * (h // 2) * (w // 2)
     params = {
@@ -216,6 +232,11 @@ def convnet_case(label, rng, n, input_dim, filters, size, hidden, classes, reg, 
     shown = {"X": (n, *input_dim), "num_filters": filters, "filter_size": size,
              "hidden_dim": hidden, "num_classes": classes, "reg": reg,
              "y": "given" if labelled else "None"}
+    if scores == "large":
+        params["b3"] = np.linspace(1000.0, -1000.0, classes)
+        if labelled:
+            inputs["y"] = np.arange(n) % classes
+        shown["scores"] = "large (about +-1000)"
     return Case(label, inputs, shown)
 
 

@@ -62,7 +62,7 @@ def quiet():
 
 def call(fn, args):
     """Run a student's function; returns ("ok", value) or ("error", (type, message, where))."""
-    with quiet():
+    with quiet(), inputs.unset_memory_marked():
         try:
             return "ok", fn(*args)
         except Exception as error:  # the student's bug, reported, never re-raised
@@ -113,9 +113,10 @@ def run(task, fn, hidden=False, seed=None):
 def _own_forward_hint(task, verdict, backward, forward):
     """For a failing backward case: does the student's dx agree with the numerical
     gradient of the student's own forward? Says only what it measured."""
-    if forward is None or not any(p.startswith("dx ") for p in verdict.problems):
-        return None
     case = verdict.case
+    if forward is None or not any(p.startswith("dx ") for p in verdict.problems) \
+            or case.shown.get("values") == "ties":  # a max has no derivative at a tie
+        return None
     status, grads = call(backward, judging.call_args(task, case))
     if status == "error":
         return None

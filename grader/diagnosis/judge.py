@@ -20,9 +20,14 @@ def call_args(task, case):
     return inputs.snapshot(TASKS[task].call(case.inputs))
 
 
+def cache_names(task):
+    """The notebook's names of the entries of the cache a backward task receives."""
+    return _CACHES.get(task.replace("backward", "forward"), ())
+
+
 def input_changed(task, paths):
     """The problem line for a call that changed its inputs (paths from inputs.changed_paths)."""
-    return inputs.changed_message(paths, TASKS[task].arguments)
+    return inputs.changed_message(paths, TASKS[task].arguments, cache_names(task))
 
 
 @dataclass
@@ -79,6 +84,33 @@ def _first_difference(actual, expected):
     return where, float(expected[index]) + 0.0, float(actual[index]) + 0.0
 
 
+def unset_line(name):
+    return (f"likely mistake: {name} holds {inputs.UNSET:.0e}, the value the check puts in fresh "
+            f"np.empty / np.empty_like memory: some entries of {name} are read or added to (+=) "
+            f"before they are set. Fix: create {name} with np.zeros(...) or np.zeros_like(...)")
+
+
+def wrong_dtype(actual, expected):
+    """True when a float64 answer comes back with less precision (float32, float16, ints)."""
+    if not isinstance(actual, np.ndarray):
+        return False
+    want = np.asarray(expected).dtype
+    return want.kind == "f" and want.itemsize >= 8 and (
+        actual.dtype.kind in "iub" or (actual.dtype.kind in "fc" and actual.dtype.itemsize < 8))
+
+
+def dtype_line(name, actual, expected):
+    if actual.dtype.kind in "iub":
+        return (f"likely mistake: {name} is an integer array ({actual.dtype}), so every value is "
+                f"cut to a whole number. Fix: create it as floats, e.g. np.zeros(shape) or "
+                f"np.zeros(shape, dtype=x.dtype), not dtype=int")
+    with np.errstate(all="ignore"):
+        error = reference.rel_error(actual.astype(np.float64), expected)
+    return (f"likely mistake: {name} is a {actual.dtype} array, but the inputs are float64 "
+            f"(rel_error {error:.1e}). Fix: keep float64 throughout: no astype(np.float32), and "
+            f"create arrays with np.zeros(shape) or the input's dtype, not a smaller one")
+
+
 def judge_part(task, case, name, actual, expected):
     """Problems with one part; an empty list means it is right. (The instructor's grader
     replaces what a failing hidden case says: grader.judge.calls.sealed.)"""
@@ -89,8 +121,12 @@ def judge_part(task, case, name, actual, expected):
     explained = mistakes.diagnose(task, case, name, actual)
     if actual.shape != expected.shape:
         problems = [f"{name} has the wrong shape: expected {expected.shape}, got {actual.shape}"]
+    elif inputs.holds_unset(actual):
+        return [unset_line(name)]
     elif not np.all(np.isfinite(actual)):
-        problems = [f"{name} contains NaN or inf values (did you read uninitialised np.empty memory?)"]
+        problems = [f"{name} contains NaN or inf values"]
+    elif wrong_dtype(actual, expected):
+        return [dtype_line(name, actual, expected)]  # the values may match only by chance
     else:
         error = reference.rel_error(actual, expected)
         if error < TOLERANCE:
@@ -102,6 +138,63 @@ def judge_part(task, case, name, actual, expected):
         ]
     problems += [m.line for m in explained]
     return problems
+
+
+_CACHES = {  # what each forward pass's cache holds: the backward pass reads exactly this
+    "conv_forward": ("x", "w", "b", "conv_param"),
+    "conv_forward_dilated": ("x", "w", "b", "conv_param"),
+    "conv_forward_im2col": ("x", "w", "b", "conv_param", "cols"),  # what notebook 4 asks for
+    "max_pool_forward": ("x", "pool_param"),
+    "avg_pool_forward": ("x", "pool_param"),
+}
+
+
+def _cache_entry(case, name):
+    i = case.inputs
+    if name == "cols":
+        from conv_lib.im2col import im2col
+
+        p = i["conv_param"]
+        return im2col(i["x"], *i["w"].shape[2:], stride=p["stride"], pad=p["pad"])
+    return i[name]
+
+
+def _describe(value):
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    return f"the dict {value!r}"[:120] if isinstance(value, dict) else _type_name(value)
+
+
+def cache_problem(task, case, cache, sizes=True):
+    """Why a forward pass's cache is not what its backward pass reads, or None; without
+    ``sizes`` the sentence is the same for every case, so a check says it once."""
+    names = _CACHES.get(task)
+    if names is None:
+        return None
+    wanted = f"({', '.join(names)})"
+    # entries after these are the student's own business (conv_lib's pool keeps out too)
+    if not isinstance(cache, (tuple, list)) or len(cache) < len(names):
+        got = f"a tuple of {len(cache)}" if isinstance(cache, (tuple, list)) else _type_name(cache)
+        return (f"where to look: the cache, which the backward pass reads: it must be the tuple "
+                f"{wanted}, got {got}. Fix: return out, {wanted}")
+    for k, (name, value) in enumerate(zip(names, cache)):
+        want = _cache_entry(case, name)
+        if name == "cols":  # a student's backward may read its own layout of the same columns
+            same = isinstance(value, np.ndarray) and value.size == want.size and \
+                bool(np.array_equal(np.sort(value, axis=None), np.sort(want, axis=None)))
+        elif isinstance(want, np.ndarray):
+            same = isinstance(value, np.ndarray) and value.shape == want.shape and \
+                bool(np.array_equal(value, want))
+        else:
+            same = isinstance(value, dict) and value == want
+        if not same:
+            as_given = "the columns im2col(x, HH, WW, stride=stride, pad=pad) returns" \
+                if name == "cols" else f"{name} as it was passed in"
+            got = f" ({_describe(want)}), got {_describe(value)}" if sizes else ", unchanged"
+            return (f"where to look: the cache, which the backward pass reads: cache[{k}] must be "
+                    f"{as_given}{got}. Fix: keep the inputs in the cache unchanged: return "
+                    f"out, {wanted}")
+    return None
 
 
 def judge(task, case, returned):
@@ -118,6 +211,8 @@ def judge(task, case, returned):
         if found and difference is None and isinstance(actual, np.ndarray) \
                 and actual.shape == np.shape(want) and actual.ndim >= 2:  # drawable
             difference = (name, np.asarray(want), actual.copy())
+    if not problems and task in _CACHES and (wrong := cache_problem(task, case, returned[1], False)):
+        problems.append(wrong)  # the forward is right; what it keeps for the backward is not
     return Verdict(case, not problems, problems, difference)
 
 
@@ -168,8 +263,8 @@ def judge_error(case, error_type, message, where):
     problems = [f"{where}: raised {error_type}: {message}" if where else
                 f"raised {error_type}: {message}"]
     if " -> inside " in where:
-        problems.append("where to look: the arguments this line passes (the right cache, in the "
-                        "right order, with the shapes the function expects)")
+        problems.append("where to look: the arguments this line passes: their order, their "
+                        "keywords (stride=, pad=, ...) and the shapes the function expects")
     if "cannot be interpreted as an integer" in message or "slice indices must be integers" in message:
         problems.append("likely mistake: output size computed with `/`, which gives a float in "
                         "Python 3. Fix: use floor division `//`, e.g. 1 + (H + 2 * pad - HH) // stride")

@@ -149,9 +149,17 @@ def conv_rungs(words, backward=False):
 
 
 CONV_FACTORS = (
-    Factor("N", lambda g: g["N"], "batch", "sum over the images; do not average over N"),
+    Factor("N", lambda g: g["N"], "batch", "sum over the images; do not average over N",
+           "divided by"),
     Factor("C", lambda g: g["C"], "channels"),
     Factor("F", lambda g: g["F"], "filters"),
+)
+# A forward pass: image n's outputs come from x[n] alone (no sum over images to speak of).
+CONV_FORWARD_FACTORS = (
+    Factor("N", lambda g: g["N"], "batch",
+           "image n's outputs come from x[n] alone: nothing is divided by the number of images",
+           "divided by"),
+    *CONV_FACTORS[1:],
 )
 CONV_FACTOR_PROBE = {"N": 2, "C": 3, "F": 4}
 
@@ -161,7 +169,8 @@ def _conv_ladder(words, backward=False, extra=(), replace=(), base=CONV_BASE):
     the place of the rung with the same ``changes``."""
     swaps = {tuple(sorted(r.changes.items())): r for r in replace}
     rungs = tuple(swaps.get(tuple(sorted(r.changes.items())), r) for r in conv_rungs(words, backward))
-    return Ladder(base, conv_probe, rungs[:5] + extra + rungs[5:], CONV_FACTORS,
+    return Ladder(base, conv_probe, rungs[:5] + extra + rungs[5:],
+                  CONV_FACTORS if backward else CONV_FORWARD_FACTORS,
                   CONV_FACTOR_PROBE, "dout" if backward else "",
                   base_says="the simplest probe (one image, one channel, one filter, a 3x3 "
                             "kernel, stride 1, no padding, no bias)")
@@ -172,7 +181,7 @@ def _conv_ladder(words, backward=False, extra=(), replace=(), base=CONV_BASE):
 
 def pool_probe(g, rng):
     return cases.pool_case("probe", rng, (g["N"], g["C"], g["H"], g["W"]), g["ph"], g["pw"],
-                            g["stride"])
+                            g["stride"], g.get("values", "tie-free"))
 
 
 POOL_BASE = {"N": 1, "C": 1, "H": 2, "W": 2, "ph": 2, "pw": 2, "stride": 2}  # one window
@@ -216,7 +225,7 @@ _MAX_ARGMIN = Reading("argmax", _landed_on(np.argmin),
                       "forward pass picked")
 
 
-def _pool_rungs(words, impulses=(), base_impulses=()):
+def _pool_rungs(words, impulses=(), base_impulses=(), backward=False):
     return (
         Rung("window", {}, "", f"one window: {words}", impulses=base_impulses),
         Rung("stride", _SEVERAL_WINDOWS, "cases with several windows",
@@ -240,7 +249,9 @@ def _pool_rungs(words, impulses=(), base_impulses=()):
                       "how the window's column start uses the stride: column j * stride"),
              )),
         Rung("overlap", {"stride": 1, "H": 3, "W": 3}, "cases with overlapping windows (stride < window)",
-             "pixels that belong to several windows: each window adds (+=) its share"),
+             "pixels that belong to several windows: each window adds (+=) its share" if backward
+             else "windows that share pixels: window (i, j) reads rows i * stride to "
+                  "i * stride + pool_height - 1 whatever its neighbours read"),
         Rung("height_width", {"H": 4, "W": 6}, "cases with H != W",
              "which sizes come from H and which from W: H' from H and pool_height, W' from W "
              "and pool_width"),
@@ -258,17 +269,30 @@ POOL_FACTORS = (
     Factor("pool_height * pool_width", lambda g: g["ph"] * g["pw"], "divisor",
            "each output is the mean of pool_height * pool_width pixels"),
     Factor("pool_width", lambda g: g["pw"], "divisor",
-           "divide by pool_height * pool_width, not by pool_height alone"),
+           "divide by pool_height * pool_width, not by pool_height alone", "times"),
     Factor("pool_height", lambda g: g["ph"], "divisor",
-           "divide by pool_height * pool_width, not by pool_width alone"),
+           "divide by pool_height * pool_width, not by pool_width alone", "times"),
     Factor("N", lambda g: g["N"], "batch"),
     Factor("C", lambda g: g["C"], "channels"),
 )
 POOL_FACTOR_PROBE = {"N": 2, "C": 5, "ph": 2, "pw": 3, "H": 4, "W": 6}
 
 
-def _pool_ladder(words, impulses=(), base_impulses=(), backward=False):
-    return Ladder(POOL_BASE, pool_probe, _pool_rungs(words, impulses, base_impulses), POOL_FACTORS,
+_TIES = Rung("ties", {"values": "ties", "H": 4, "W": 4}, "cases where a window holds several "
+             "equal maxima (an all-zero window too)",
+             "which pixel gets dout[n, c, i, j] when its window holds equal maxima: only the "
+             "first one in row-major order, once (np.argmax(window) gives it); a mask "
+             "window == window.max() gives it to every tied pixel")
+
+
+def _pool_ladder(words, impulses=(), base_impulses=(), backward=False, extra=()):
+    factors = POOL_FACTORS
+    if backward:  # a backward pass shares dout out; it does not take a mean
+        factors = (Factor("pool_height * pool_width", POOL_FACTORS[0].value, "divisor",
+                          "each pixel of the window gets dout[n, c, i, j] / (pool_height * "
+                          "pool_width)"), *POOL_FACTORS[1:])
+    return Ladder(POOL_BASE, pool_probe,
+                  _pool_rungs(words, impulses, base_impulses, backward) + extra, factors,
                   POOL_FACTOR_PROBE, "dout" if backward else "", factor_aspect="divisor",
                   base_says="the simplest probe (one image, one channel, a single 2x2 window)")
 
@@ -278,7 +302,8 @@ def _pool_ladder(words, impulses=(), base_impulses=(), backward=False):
 
 def convnet_probe(g, rng):
     return cases.convnet_case("probe", rng, g["N"], (g["C"], g["H"], g["W"]), g["F"], g["size"],
-                               g["hidden"], g["classes"], g["reg"], g["labelled"])
+                               g["hidden"], g["classes"], g["reg"], g["labelled"],
+                               g.get("scores", "moderate"))
 
 
 CONVNET_BASE = {"N": 1, "C": 1, "H": 4, "W": 4, "F": 2, "size": 3, "hidden": 3, "classes": 3,
@@ -308,6 +333,8 @@ def convnet_parts(rung, result):
     """Which gradient keys are wrong, and a regularisation factor when there is one."""
     from .probes import Finding
 
+    if rung.aspect == "stability":  # every gradient is NaN: the rung's own words say where
+        return None
     order = ("W1", "b1", "W2", "b2", "W3", "b3")
     wrong = {name.split("'")[1] for name in result.wrong if name.startswith("grads")}
     if rung.aspect == "reg" and wrong:
@@ -350,9 +377,15 @@ CONVNET_LADDER = Ladder(
         Rung("combined", {"labelled": True, "N": 2, "C": 2, "H": 6, "W": 5, "F": 3, "reg": 0.1},
              "probes that change several sizes at once",
              "the shapes handed from layer to layer (reshape of the pooled output)"),
+        Rung("stability", {"labelled": True, "N": 3, "scores": "large"},
+             "probes with large scores (about +-1000)",
+             "the softmax: subtract each row's maximum before np.exp (the probabilities do not "
+             "change), and take the log of the shifted scores, shifted - log(sum(exp(shifted))), "
+             "not np.log of a probability that rounds to 0"),
     ),
     factors=(Factor("N", lambda g: g["N"], "data_loss",
-                    "softmax_loss already averages over the images: do not divide again"),),
+                    "softmax_loss already averages the loss and dscores over the N images: "
+                    "remove the extra division by N", "divided by"),),
     factor_probe={"N": 3},
     parts_say=convnet_parts,
     base_says="the simplest probe (one 1x4x4 image, two filters, no labels)",
@@ -366,6 +399,9 @@ LADDERS = {
         Rung("layout", {"N": 2, "F": 2, "bias": True}, "cases with N > 1 and F > 1 together",
              "how the (F, N * H' * W') product becomes (N, F, H', W'): reshape to (F, N, H', W'), "
              "then transpose(1, 0, 2, 3)"),), replace=(
+        Rung("pad", {"pad": 1, "bias": True}, "cases with pad > 0",
+             "the call to im2col: im2col(x, HH, WW, stride=stride, pad=pad) pads for you; "
+             "pass pad by keyword, and do not pad x yourself as well"),
         # No loop over channels here: with C > 1 it is the order w is flattened in.
         Rung("kernel", {"C": 3, "bias": True}, "cases with C > 1 channels",
              "how w is flattened: w.reshape(F, -1) lists (c, p, q) in the order of im2col's "
@@ -375,6 +411,9 @@ LADDERS = {
              "how dout (N, F, H', W') becomes the product's (N, F, H' * W'): "
              "dout.reshape(N, F, -1), one (F, P) matrix per image; dw sums the N products"),),
         replace=(
+            Rung("pad", {"pad": 1, "bias": True}, "cases with pad > 0",
+                 "the call to col2im: col2im(dcols, x.shape, HH, WW, stride=stride, pad=pad) "
+                 "crops the padding for you; pass pad by keyword"),
             # No loop over channels here: with C > 1 it is the order dw is unflattened in.
             Rung("channels", {"C": 3, "bias": True}, "cases with C > 1 channels",
                  "how dw_row (F, C * HH * WW) goes back to w's shape: dw_row.reshape(w.shape), "
@@ -383,6 +422,8 @@ LADDERS = {
         Rung("dilation", {"dilation": 2, "H": 7, "W": 7, "bias": True}, "cases with dilation > 1",
              "where tap (p, q) reads: row i * stride + p * dilation, column j * stride + "
              "q * dilation (the window starts at i * stride, undilated)",
+             size_look="the output size with the dilated kernel's span: H' = 1 + (H + 2 * pad - "
+                       "(dilation * (HH - 1) + 1)) // stride, and likewise W'",
              refine=(
                  Rung("dilation_rows", {"dilation": 2, "H": 7, "W": 3, "WW": 1, "bias": True},
                       "along the rows (H)", "the row that tap p reads: i * stride + p * dilation"),
@@ -398,7 +439,8 @@ LADDERS = {
         "dout[n, c, i, j] goes to the position of the window's maximum",
         (Impulse("dout", (0, 0, 0, 1), (*_dout_readings()[:1], _POOL_OFFSET, _MAX_ARGMIN,
                                         *_dout_readings()[1:]), value=2.0),),
-        (Impulse("dout", (0, 0, 0, 0), (_MAX_ARGMIN,), value=2.0),), backward=True),
+        (Impulse("dout", (0, 0, 0, 0), (_MAX_ARGMIN,), value=2.0),), backward=True,
+        extra=(_TIES,)),
     "avg_pool_backward": _pool_ladder(
         "dout[n, c, i, j] / (pool_height * pool_width) goes to every pixel of the window",
         (Impulse("dout", (0, 0, 0, 1), (*_dout_readings()[:1], _POOL_OFFSET,

@@ -25,11 +25,10 @@ TOLERANCE = 1e-7
 
 
 def close(actual, expected):
-    return (
-        isinstance(actual, np.ndarray)
-        and actual.shape == np.shape(expected)
-        and reference.rel_error(actual, expected) < TOLERANCE
-    )
+    if not isinstance(actual, np.ndarray) or actual.shape != np.shape(expected):
+        return False
+    with np.errstate(all="ignore"):  # NaN or inf in an answer: simply not close
+        return reference.rel_error(actual, expected) < TOLERANCE
 
 
 @dataclass
@@ -131,7 +130,7 @@ CONV_FORWARD = [
     Mistake(
         "kernel flipped",
         "you computed a true convolution; a conv layer uses cross-correlation: "
-        "multiply w[f, c, i, j] with the pixel at offset (i, j), without flipping w",
+        "multiply w[f, c, p, q] with the pixel at offset (p, q) of the window, without flipping w",
         _equals("out", _flipped),
         aspect="kernel",
     ),
@@ -264,7 +263,7 @@ CONV_FORWARD_DILATED = [m for m in CONV_FORWARD if m.name != "output size rounde
         "(dilation * (HH - 1) + 1)) // stride",
         _top_left_of(lambda c: reference.output("conv_forward_dilated", c),
                      _sizes_with_span_dilation_times_k),
-        aspect="dilation",
+        aspect="output_size",
     ),
     Mistake(
         "output size rounded up",
@@ -321,8 +320,12 @@ def _db_wrong_axes(case):
     dout = case.inputs["dout"]
     # any other set of axes (the filter axis 1 summed away too, one spatial axis kept, ...)
     axes = [a for k in range(1, 5) for a in itertools.combinations(range(4), k) if a != (0, 2, 3)]
-    wrong = [dout.sum(axis=a) for a in axes] + [dout.mean(axis=(0, 2, 3))]
+    wrong = [dout.sum(axis=a) for a in axes]
     return {"db": lambda actual: any(close(np.asarray(actual), v) for v in wrong)}
+
+
+def _db_mean(case):
+    return {"db": lambda actual: close(np.asarray(actual), case.inputs["dout"].mean(axis=(0, 2, 3)))}
 
 
 def _flipped_dx(case):
@@ -360,9 +363,17 @@ CONV_BACKWARD = [
         aspect="bias",
     ),
     Mistake(
+        "db is the mean of dout, not its sum",
+        "b[f] is added to every output of filter f, in every image, with derivative 1: "
+        "db = dout.sum(axis=(0, 2, 3)), not dout.mean(...)",
+        _db_mean,
+        aspect="bias",
+    ),
+    Mistake(
         "kernel flipped in dx",
-        "the forward pass multiplies w[f, c, i, j] with pixel (r*s + i, c*s + j); "
-        "the backward pass sends dout back along the same, unflipped, taps",
+        "the forward pass multiplies w[f, c, p, q] with x_pad[n, c, i * stride + p, "
+        "j * stride + q]; the backward pass sends dout back along the same, unflipped, taps: "
+        "dx_pad[n, c, i * stride + p, j * stride + q] += w[f, c, p, q] * dout[n, f, i, j]",
         _equals("dx", _flipped_dx),
         aspect="kernel",
     ),

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import judge as judging
-from . import mistakes, reference
+from . import inputs, mistakes, reference
 from .mistakes import TOLERANCE, close
+from .tasks import TASKS
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Rung:
     fix: str = ""
     refine: tuple = ()  # narrower rungs tried when this one fails: the only failing one is named
     impulses: tuple = ()
+    size_look: str = ""  # where the output size comes from when this rung changes it
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class Factor:
     value: object  # geometry -> number
     aspect: str  # the aspect a factor of this size points to
     says: str = ""  # the fix, e.g. "divide by pool_height * pool_width, not pool_height alone"
+    when: str = ""  # "times" or "divided by": the direction ``says`` fixes ("": either)
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ class Outcome:
     changed: list = None
     wrong: dict = field(default_factory=dict)
     parts: dict = field(default_factory=dict)
+    cache: str = None  # why a right forward pass's cache is wrong (judge.cache_problem)
 
     @property
     def failed(self):
@@ -130,8 +134,9 @@ def outcome(task, case, attempt):
         return Outcome(case, error=("TypeError", problem, ""))
     expected = reference.parts(task, case, reference.output(task, case))
     wrong = {name: (want, parts.get(name)) for name, want in expected.items()
-             if not close(parts.get(name), want)}
-    return Outcome(case, wrong=wrong, parts=expected)
+             if not close(parts.get(name), want) or judging.wrong_dtype(parts.get(name), want)}
+    cache = None if wrong else judging.cache_problem(task, case, value[1] if isinstance(value, tuple) else None)
+    return Outcome(case, wrong=wrong, parts=expected, cache=cache)
 
 
 def _geometry(ladder, *changes):
@@ -176,13 +181,34 @@ def known_mistake(task, result):
     return explained[0][0] if all(explained) else None
 
 
-def _known_finding(rung, mistake):
-    """The mistake's own line on the base probe; past it, which rung shows it too."""
+def _known_finding(task, ladder, rung, mistake, attempt):
+    """The mistake's own line on the base probe; past it, which rung shows it too. The
+    mistake names the aspect when the ladder's rung for that aspect fails as well (an output
+    rounded up first shows wherever a size does not divide); else the rung does."""
     if not rung.changes:
         return Finding(mistake.aspect, mistake.line, mistake)
-    return Finding(rung.aspect, (
-        f"likely mistake: {mistake.name}. It shows only in {rung.says} (the simpler probes "
-        f"pass): look at {rung.look}. Fix: {mistake.hint}"), mistake)
+    home = next((r for r in ladder.rungs if r.aspect == mistake.aspect), None)
+    if home is None or home is rung or not _probe(task, ladder, home, attempt).failed:
+        home = rung
+    aspect, look = home.aspect, home.look
+    if mistake.aspect == "output_size" and rung.size_look:  # the size this rung's setting makes
+        aspect, look = mistake.aspect, rung.size_look
+    return Finding(aspect, (
+        f"likely mistake: {mistake.name}. It shows in {rung.says} (the simpler probes "
+        f"pass): look at {look}. Fix: {mistake.hint}"), mistake)
+
+
+def memory_finding(wrong):
+    """np.empty memory read before it was set, or a float64 answer given with less precision:
+    said before any known mistake, which such values can match by chance."""
+    for name, (expected, actual) in wrong.items():
+        if not isinstance(actual, np.ndarray) or actual.shape != np.shape(expected):
+            continue
+        if inputs.holds_unset(actual):
+            return Finding("uninitialised", judging.unset_line(name))
+        if judging.wrong_dtype(actual, expected):
+            return Finding("dtype", judging.dtype_line(name, actual, expected))
+    return None
 
 
 def value_finding(wrong):
@@ -244,7 +270,7 @@ def _factor_finding(task, ladder, rung, outcome_, attempt):
             f"where to look: {parts} is right up to a constant factor ({alpha:.4g} times the "
             f"expected values): look for a wrong divisor or a missing or extra factor"))
     word, factor = named
-    fix = f" Fix: {factor.says}." if factor.says else ""
+    fix = f" Fix: {factor.says}." if factor.says and factor.when in ("", word) else ""
     return Finding(factor.aspect, (
         f"where to look: {parts} is exactly the expected value {word} {factor.name} "
         f"(measured on a probe where the sizes all differ): look at the line that scales it."
@@ -358,9 +384,15 @@ def _rung_sentence(ladder, rung, result, all_parts, parent=None):
     if len(all_parts) > 1 and wrong:
         right = [p for p in all_parts if p not in wrong]
         part_words = f" ({', '.join(wrong)} wrong" + (f"; {', '.join(right)} right)" if right else ")")
+    if result.error and result.error[2]:  # the student's line is the evidence, not the rung
+        error_type, message, where = result.error
+        probes = f"even on {ladder.base_says}" if not rung.changes else (
+            f"in {parent.says + ', and only ' + rung.says if parent else rung.says}, while the "
+            f"simpler probes pass")
+        return f"where to look: {where}: it raises {error_type}: {message} {probes}."
     if result.error:
         error_type, message, where = result.error
-        what = f"they raise {error_type}: {message}" + (f" ({where})" if where else "")
+        what = f"they raise {error_type}: {message}"
     else:
         pattern = next((difference_pattern(*result.wrong[p]) for p in wrong
                         if difference_pattern(*result.wrong[p])), "")
@@ -384,17 +416,26 @@ def _probe(task, ladder, rung, attempt):
 
 
 def diagnose(task, ladder, attempt):
-    """Findings for a function that fails some case; [] when every probe passes."""
+    """Findings for a function that fails some case; [] when every probe passes. A forward
+    pass whose outputs are right everywhere but whose cache is not gets the cache's sentence."""
+    with np.errstate(all="ignore"):  # NaN and inf in a student's answers are findings, not noise
+        return _diagnose(task, ladder, attempt)
+
+
+def _diagnose(task, ladder, attempt):
+    cache = None
     for rung in ladder.rungs:
         result = _probe(task, ladder, rung, attempt)
         if not result.failed:
+            cache = cache or result.cache
             continue
         if result.changed:
-            return [Finding("input_modified", (
-                "where to look: the line that writes into an input in place (x /= ..., "
-                "dout *= ..., x[...] = ...): work on a new array instead"))]
+            return [Finding("input_modified", inputs.changed_where(
+                result.changed, TASKS[task].arguments, judging.cache_names(task)))]
+        if early := memory_finding(result.wrong):
+            return [early]
         if known := known_mistake(task, result):
-            return [_known_finding(rung, known)]
+            return [_known_finding(task, ladder, rung, known, attempt)]
         narrower = [(r, n) for r in rung.refine if (n := _probe(task, ladder, r, attempt)).failed]
         parent = None
         if len(narrower) == 1:
@@ -406,6 +447,12 @@ def diagnose(task, ladder, attempt):
                 f"the library, the call from your line: check the arguments it passes"))]
         shapes = [(p, e.shape, a.shape) for p, (e, a) in result.wrong.items()
                   if isinstance(a, np.ndarray) and a.shape != np.shape(e)]
+        size_look = rung.size_look or (parent.size_look if parent else "")
+        if shapes and size_look and not result.error:  # the rung's own setting changes the size
+            part, want, got = shapes[0]
+            return [Finding("output_size", (
+                f"where to look: the simpler probes pass, but {rung.says} give {part} the shape "
+                f"{got}, expected {want}: look at {size_look}"))]
         if shapes and not rung.changes:
             part, want, got = shapes[0]
             if ladder.linear_in:  # a gradient has the shape of what it is the gradient of
@@ -428,4 +475,4 @@ def diagnose(task, ladder, attempt):
             if finding:
                 return [finding]
         return [Finding(rung.aspect, _rung_sentence(ladder, rung, result, list(result.parts), parent))]
-    return []
+    return [Finding("cache", cache)] if cache else []

@@ -259,7 +259,7 @@ def run_notebook(job, values, inbox, outbox):
         if request.get("model_arg") and args and isinstance(args[0], dict):
             args = [types.SimpleNamespace(**args[0]), *args[1:]]
         before = inputs.snapshot(args)
-        with _calm():
+        with _calm(), inputs.unset_memory_marked():  # np.empty's garbage, the same every time
             try:
                 result = function(*args)
             except BaseException as exc:  # noqa: BLE001 - SystemExit too: reported, not obeyed
