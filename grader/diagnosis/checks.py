@@ -406,12 +406,27 @@ def score(task, fn, points, seed=None):
 def grade(task, fn, points, seed=None):
     """What a test cell calls: score(), but while a public case fails it raises
     NotPassingYet with a plain sentence, so the cell (and nbgrader's Validate) says the code
-    is unfinished. An optional task worth 0 points never raises: skipping it is allowed.
+    is unfinished. In a learner's own kernel (not nbgrader's) it prints that sentence
+    instead and returns None, so Run All goes on and the cell echoes no number. An optional task worth 0 points never raises: skipping it is allowed.
     When a notebook is graded, the course's grader decides the points in its own process;
     what this returns does not count there.
     """
     __tracebackhide__ = True  # IPython: the student sees the sentence, not our frames
     earned, unfinished = _scored(task, fn, points, seed)
+    if _learners_kernel():  # Run All goes on; no score echoed under the report
+        if unfinished and points > 0:
+            print(f"Not finished yet: {unfinished}. nbgrader's Validate flags this cell; "
+                  f"the rest of the notebook runs on.")
+        return None
     if unfinished and points > 0:
         raise NotPassingYet(unfinished)
     return earned
+
+
+def _learners_kernel():
+    """A notebook kernel that nbgrader is not running: nbgrader sets NBGRADER_EXECUTION
+    while it validates or autogrades, and needs the raise (and the number) there."""
+    import sys
+
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    return getattr(shell, "kernel", None) is not None and not os.environ.get("NBGRADER_EXECUTION")
