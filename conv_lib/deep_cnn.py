@@ -70,9 +70,10 @@ class DeepConvNet:
             return self.forward(a, p[f"gamma{i}"], p[f"beta{i}"], norm_param)
         return self.forward(a, p[f"gamma{i}"], p[f"beta{i}"], self.groups, norm_param)
 
-    def activations(self, X):
-        """[(before the norm, after it)] of every conv layer, in test mode."""
-        return self._run(X, "test", keep=True)[1]
+    def activations(self, X, mode="train"):
+        """[(conv output, after its norm)] of every conv layer; in "train" mode a batch norm
+        uses the statistics of X (and updates its running averages), in "test" mode those."""
+        return self._run(X, mode, keep=True)[1]
 
     def _run(self, X, mode, keep=False):
         p, a, caches, kept = self.params, X.astype(self.dtype, copy=False), [], []
