@@ -264,6 +264,43 @@ def test_a_test_cell_fails_with_a_plain_sentence_while_public_cases_fail(capsys)
     assert checks.grade("conv_forward", CORRECT["conv_forward"], points=10, seed=0) == 10
 
 
+def _kernel(monkeypatch, nbgrader=None):
+    """Pretend to be a notebook's kernel: IPython's get_ipython() returns a shell with a kernel."""
+    import sys
+    import types
+
+    shell = types.SimpleNamespace(kernel=object())
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: shell))
+    if nbgrader:
+        monkeypatch.setenv("NBGRADER_EXECUTION", nbgrader)
+    else:
+        monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+
+
+def test_in_a_learners_kernel_a_test_cell_reports_and_lets_run_all_go_on(capsys, monkeypatch):
+    def stub(*args):
+        raise NotImplementedError()
+
+    _kernel(monkeypatch)
+    assert checks.grade("conv_forward", stub, points=10, seed=0) is None  # nothing echoed
+    out = capsys.readouterr().out
+    assert "score: 0 / 10 points" in out
+    assert "Not finished yet: conv_forward_naive fails 6 of its 6 public cases" in out
+    assert checks.grade("conv_forward", CORRECT["conv_forward"], points=10, seed=0) is None
+    assert "score: 10 / 10 points" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("nbgrader", ["validate", "autograde"])
+def test_under_nbgrader_a_test_cell_still_raises_and_returns_the_points(capsys, monkeypatch, nbgrader):
+    def stub(*args):
+        raise NotImplementedError()
+
+    _kernel(monkeypatch, nbgrader)
+    with pytest.raises(checks.NotPassingYet, match="fails 6 of its 6 public cases"):
+        checks.grade("conv_forward", stub, points=10, seed=0)
+    assert checks.grade("conv_forward", CORRECT["conv_forward"], points=10, seed=0) == 10
+
+
 def test_the_fast_backward_may_use_col2im_but_not_conv_backward_fast(capsys):
     def conv_backward_im2col(dout, cache):
         return conv_backward_fast(dout, conv_forward_fast(*cache[:4])[1])
