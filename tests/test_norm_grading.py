@@ -119,3 +119,71 @@ def test_grading_in_the_sandbox_still_fails_a_changed_x():
     problems = [v.problems[0] for v in result.verdicts["spatial_batchnorm_forward"]
                 if v.case.label.startswith("public")]
     assert all(p.startswith("your function changed its input x") for p in problems)
+
+
+# ------------------------------------------------ hostile and hidden: the bn_param channel
+
+HOSTILE_RUNNING = {
+    # a running average far heavier than any honest answer
+    "heavy": "np.zeros(40_000_000)",
+    # something that is not an array, or cannot cross the pipe
+    "text": "'0.5'",
+    "object": "type('Odd', (), {})()",
+    "nested": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE_RUNNING))
+def test_whatever_a_function_leaves_in_bn_param_fails_its_case_and_nothing_else(kind):
+    from grader.judge import judge_notebook
+
+    source = BATCHNORM.format(var_update=RIGHT).replace(
+        '        bn_param["running_mean"] = momentum * running_mean + (1 - momentum) * mean\n',
+        f'        bn_param["running_mean"] = {HOSTILE_RUNNING[kind]}\n')
+    result = judge_notebook([], [("cell-1", source)], ["spatial_batchnorm_forward"], seed=1)
+    verdicts = result.verdicts["spatial_batchnorm_forward"]
+    train = [v for v in verdicts if v.case.inputs["bn_param"]["mode"] == "train"]
+    test = [v for v in verdicts if v.case.inputs["bn_param"]["mode"] == "test"]
+    assert train and not any(v.passed for v in train)
+    assert test and all(v.passed for v in test)  # the grading went on, case by case
+    public = [p for v in train if v.case.label.startswith("public") for p in v.problems]
+    assert public and all(len(p) < 400 for p in public)
+
+
+def test_a_hidden_case_failing_on_its_running_averages_says_nothing_more():
+    from grader.judge import judge_notebook
+    from grader.judge.calls import SEALED_WRONG
+
+    # Right on the public cases; on others it writes a value of its choosing: a channel, if
+    # the feedback quoted it.
+    source = BATCHNORM.format(var_update=RIGHT).replace(
+        '        bn_param["running_var"] = ',
+        '        bn_param["running_var"] = (np.full(C, 123.456) if x.size not in (120, 12, 3, 60) '
+        'else 0) + ')
+    verdicts = judge_notebook([], [("cell-1", source)], ["spatial_batchnorm_forward"],
+                              seed=3).verdicts["spatial_batchnorm_forward"]
+    hidden = [v for v in verdicts if v.case.label.startswith("hidden")
+              and v.case.inputs["bn_param"]["mode"] == "train"]
+    assert hidden and not any(v.passed for v in hidden)
+    assert {tuple(v.problems) for v in hidden} == {(SEALED_WRONG,)}
+    assert all(v.passed for v in verdicts if v.case.label.startswith("public"))
+
+
+def test_a_forged_answer_shape_is_a_sentence_not_a_crash():
+    from grader.diagnosis import judge as judging
+
+    case = norm_cases.spatial_batchnorm_cases()[0]
+    for forged in ("text", (None,), ((np.zeros(1), None), (1,)), ((np.zeros(1), None), None)):
+        verdict = judging.judge("spatial_batchnorm_forward", case, forged)
+        assert not verdict.passed and verdict.problems
+
+
+@pytest.mark.parametrize("task", ASSIGNMENTS["06_normalisation"])
+def test_every_bit_of_the_seed_draws_notebook_6s_hidden_cases(task):
+    from grader.judge import student_seed
+
+    seed = student_seed("secret", "ada", "06_normalisation")
+    low = seed % 2**32
+    full = [c.inputs["x"] for c in TASKS[task].make_cases(hidden=True, seed=seed)]
+    cut = [c.inputs["x"] for c in TASKS[task].make_cases(hidden=True, seed=low)]
+    assert not any(a.shape == b.shape and np.allclose(a, b) for a, b in zip(full, cut))
