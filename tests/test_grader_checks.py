@@ -15,6 +15,7 @@ from conv_lib import (
     max_pool_backward_fast,
     max_pool_forward_fast,
 )
+from conv_lib import normalization
 from grader import checks
 from grader.diagnosis import reference
 from grader.diagnosis.tasks import TASKS
@@ -47,6 +48,10 @@ CORRECT = {
     "conv_forward_dilated": define_solution("01_conv_forward", "conv_forward_dilated_naive"),
     # The instructor's solution from notebook 5, built from conv_lib's layers.
     "convnet_loss": define_solution("05_convnet", "convnet_loss"),
+    "spatial_batchnorm_forward": students.spatial_batchnorm_forward,
+    "spatial_batchnorm_backward": students.spatial_batchnorm_backward,
+    "spatial_groupnorm_forward": students.spatial_groupnorm_forward,
+    "spatial_groupnorm_backward": students.spatial_groupnorm_backward,
 }
 # conv_lib's own layers: the reference must pass its own judge.
 FAST = {
@@ -64,6 +69,10 @@ FAST = {
     "conv_backward_im2col": lambda dout, cache: conv_backward_fast(
         dout, conv_forward_fast(*cache[:4])[1]),
     "conv_forward_dilated": conv_forward_fast,
+    "spatial_batchnorm_forward": normalization.spatial_batchnorm_forward,
+    "spatial_batchnorm_backward": normalization.spatial_batchnorm_backward,
+    "spatial_groupnorm_forward": normalization.spatial_groupnorm_forward,
+    "spatial_groupnorm_backward": normalization.spatial_groupnorm_backward,
 }
 
 
