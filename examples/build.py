@@ -182,7 +182,7 @@ PLANTINGS = {
         "function": "spatial_groupnorm_forward",
         "edits": [("groups.var(axis=2, keepdims=True)", "groups.var(axis=2, keepdims=True, ddof=1)")],
     },
-    "dx leaves out the gradient through the group's mean and variance": {
+    "dx leaves out the gradient through the mean and variance of each group": {
         "function": "spatial_groupnorm_backward",
         "edits": [("dx = (g - g.mean(axis=2, keepdims=True)\n"
                    "          - x_hat * (g * x_hat).mean(axis=2, keepdims=True)) / std",
@@ -204,7 +204,7 @@ SAMPLE_CLASS = {
     "dev": ["output size rounded up", "db summed over the wrong axes",
             "max-pool gradient overwritten where windows overlap",
             "regularisation missing from the loss", "dw reshaped back in the wrong tap order",
-            "dx leaves out the gradient through the group's mean and variance"],
+            "dx leaves out the gradient through the mean and variance of each group"],
     "eve": None,  # untouched release notebooks
 }
 

@@ -817,7 +817,7 @@ def _groupnorm_dx_without_mean_terms(case):
 
 
 SPATIAL_GROUPNORM_BACKWARD = [
-    Mistake("dx leaves out the gradient through the group's mean and variance",
+    Mistake("dx leaves out the gradient through the mean and variance of each group",
             "x_hat depends on every x of its group through mean and var: "
             "dx = (g - mean(g) - x_hat * mean(g * x_hat)) / std with g = dout * gamma, means "
             "over each (image, group)", _groupnorm_dx_without_mean_terms, aspect="gradient"),
