@@ -19,9 +19,17 @@ from .layer_utils import (
 from .layers import (
     affine_backward,
     affine_forward,
+    batchnorm_backward,
+    batchnorm_forward,
     relu_backward,
     relu_forward,
     softmax_loss,
+)
+from .normalization import (
+    spatial_batchnorm_backward,
+    spatial_batchnorm_forward,
+    spatial_groupnorm_backward,
+    spatial_groupnorm_forward,
 )
 from .pool import (
     avg_pool_backward_fast,

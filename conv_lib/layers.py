@@ -95,3 +95,66 @@ def softmax_loss(scores, y):
     dscores = np.exp(log_probs)
     dscores[rows, y] -= 1
     return float(loss), dscores / n
+
+
+def _bn_settings(bn_param, d):
+    """mode, eps, momentum and the running averages (zeros when absent) of a bn_param."""
+    if not isinstance(bn_param, dict):
+        raise TypeError(f"bn_param must be a dict, got {type(bn_param).__name__}")
+    mode = bn_param.get("mode")
+    if mode not in ("train", "test"):
+        raise ValueError(f"bn_param['mode'] must be 'train' or 'test', got {mode!r}")
+    running = {}
+    for key in ("running_mean", "running_var"):
+        value = bn_param.get(key)
+        running[key] = np.zeros(d) if value is None else expect_shape(
+            f"bn_param[{key!r}]", value, (d,), "(D,)")
+    return mode, bn_param.get("eps", 1e-5), bn_param.get("momentum", 0.9), running
+
+
+def batchnorm_forward(x, gamma, beta, bn_param):
+    """Batch normalisation of (N, D) features (Ioffe and Szegedy, 2015).
+
+    In "train" mode each feature is normalised with the mean and (biased) variance
+    of the minibatch, and the running averages are updated in bn_param:
+        running_mean = momentum * running_mean + (1 - momentum) * mean
+        running_var = momentum * running_var + (1 - momentum) * var
+    In "test" mode the running averages normalise instead, and nothing is updated.
+
+    Inputs:
+    - x: (N, D); gamma, beta: (D,) scale and shift.
+    - bn_param: dict with "mode" ("train" or "test"), optional "eps" (1e-5),
+      "momentum" (0.9), "running_mean" and "running_var" ((D,), zeros when absent).
+
+    Returns (out, cache): out (N, D); cache = (x_hat, gamma, std), what
+    batchnorm_backward reads, with std = sqrt(var + eps).
+    """
+    x = as_array("x", x, 2, "(N, D)")
+    d = x.shape[1]
+    expect_shape("gamma", gamma, (d,), "(D,)")
+    expect_shape("beta", beta, (d,), "(D,)")
+    mode, eps, momentum, running = _bn_settings(bn_param, d)
+    if mode == "train":
+        mean, var = x.mean(axis=0), x.var(axis=0)
+        bn_param["running_mean"] = momentum * running["running_mean"] + (1 - momentum) * mean
+        bn_param["running_var"] = momentum * running["running_var"] + (1 - momentum) * var
+    else:
+        mean, var = running["running_mean"], running["running_var"]
+    std = np.sqrt(var + eps)
+    x_hat = (x - mean) / std
+    return gamma * x_hat + beta, (x_hat, gamma, std)
+
+
+def batchnorm_backward(dout, cache):
+    """Backward pass of batchnorm_forward in train mode.
+
+    With g = dout * gamma, the gradient through the batch mean and variance is
+        dx = (g - mean(g) - x_hat * mean(g * x_hat)) / std   (means over the N rows)
+
+    Returns (dx, dgamma, dbeta) with the shapes of x, gamma and beta.
+    """
+    x_hat, gamma, std = cache
+    expect_shape("dout", dout, x_hat.shape, "(N, D)")
+    g = dout * gamma
+    dx = (g - g.mean(axis=0) - x_hat * (g * x_hat).mean(axis=0)) / std
+    return dx, (dout * x_hat).sum(axis=0), dout.sum(axis=0)

@@ -171,6 +171,23 @@ PLANTINGS = {
                    "                stride=stride, pad=0)")],
         "feedback": "dx not cropped back from the padded input",
     },
+    # Notebook 6 (issue 25).
+    "x reshaped to (N * H * W, C) without moving the channels last": {
+        "function": "spatial_batchnorm_forward",
+        "edits": [("rows = x.transpose(0, 2, 3, 1).reshape(-1, C)", "rows = x.reshape(-1, C)"),
+                  ("out = out_rows.reshape(N, H, W, C).transpose(0, 3, 1, 2)",
+                   "out = out_rows.reshape(N, C, H, W)")],
+    },
+    "the variance is the unbiased one (divided by count - 1)": {
+        "function": "spatial_groupnorm_forward",
+        "edits": [("groups.var(axis=2, keepdims=True)", "groups.var(axis=2, keepdims=True, ddof=1)")],
+    },
+    "dx leaves out the gradient through the mean and variance of each group": {
+        "function": "spatial_groupnorm_backward",
+        "edits": [("dx = (g - g.mean(axis=2, keepdims=True)\n"
+                   "          - x_hat * (g * x_hat).mean(axis=2, keepdims=True)) / std",
+                   "dx = g / std")],
+    },
 }
 
 SAMPLE_CLASS = {
@@ -178,13 +195,16 @@ SAMPLE_CLASS = {
     "ben": ["kernel flipped", "dilation applied to the window start instead of to the taps",
             "gradient overwritten instead of accumulated (dx)",
             "max-pool gradient spread over the window",
-            "col2im forgotten: dx is the column gradient dcols"],
+            "col2im forgotten: dx is the column gradient dcols",
+            "x reshaped to (N * H * W, C) without moving the channels last"],
     "cleo": ["bias missing", "effective kernel size without the - 1",
              "dx not cropped back from the padded input",
-             "average-pool gradient not divided by the window size", "bias missing (im2col)"],
+             "average-pool gradient not divided by the window size", "bias missing (im2col)",
+             "the variance is the unbiased one (divided by count - 1)"],
     "dev": ["output size rounded up", "db summed over the wrong axes",
             "max-pool gradient overwritten where windows overlap",
-            "regularisation missing from the loss", "dw reshaped back in the wrong tap order"],
+            "regularisation missing from the loss", "dw reshaped back in the wrong tap order",
+            "dx leaves out the gradient through the mean and variance of each group"],
     "eve": None,  # untouched release notebooks
 }
 

@@ -6,6 +6,8 @@
                                   with a flat folder or an LMS zip of notebooks)
   export --format gradescope DIR  grade one student's notebooks into results.json
   demo                            grade the bundled sample class in examples/
+  progress [FOLDER]               a self-learner's notebooks (default notebooks/) graded
+                                  in the sandbox, as one table; no course set-up needed
 
 The course is the one nbgrader uses from the working directory (its nbgrader_config.py),
 or the folder given with --course DIR.
@@ -155,6 +157,34 @@ def _demo(args):
     return code
 
 
+def _progress(args):
+    from .gradebook import load
+    from .schedule import NOTHING_GRADED, Limits, progress, table
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        print(f"progress: {folder} is not a folder; give the folder that holds your assignment "
+              f"folders (01_conv_forward/, ...), e.g. notebooks/", file=sys.stderr)
+        return 2
+    try:  # the course this checkout ships (its solutions/ are the trusted notebooks)
+        course = load(args.course) if args.course else load(REPO)
+        lines, seed, absent = progress(folder, course, args.seed,
+                                       Limits(unsafe_no_sandbox=args.unsafe_no_sandbox))
+    except NOTHING_GRADED as error:
+        print(f"progress: {error}", file=sys.stderr)
+        return 2
+    if not lines:
+        print(f"progress: no notebook of the course in {folder} (looked for "
+              f"{', '.join(f'{a}/' for a in absent)})", file=sys.stderr)
+        return 2
+    print(table(lines))
+    if absent:
+        print(f"not found in {folder}: {', '.join(absent)}")
+    print(f"hidden cases drawn with seed {seed}: `conv-grader progress {args.folder} --seed {seed}` "
+          f"draws the same ones again")
+    return 0
+
+
 def _release(args):
     from .gradebook import WorkWouldBeLost, release
 
@@ -243,6 +273,17 @@ def build_parser():
     _unsafe_option(export)
     export.set_defaults(run=_export)
 
+    mine = commands.add_parser("progress", help="grade your own notebooks (a self-learner's "
+                               "table: points, what is left, where to look)")
+    mine.add_argument("folder", nargs="?", default="notebooks",
+                      help="the folder holding your assignment folders (default: notebooks)")
+    mine.add_argument("--seed", type=int, default=None,
+                      help="seed of the hidden cases (default: a fresh one each run, printed)")
+    mine.add_argument("--course", default=None, metavar="DIR",
+                      help="the course's nbgrader directory (default: this checkout's)")
+    _unsafe_option(mine)
+    mine.set_defaults(run=_progress)
+
     demo = commands.add_parser("demo", help="grade the bundled sample class")
     demo.add_argument("--out", default=None, help="where results go (default: a temp folder)")
     demo.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
@@ -256,7 +297,7 @@ def build_parser():
 def main(argv=None):
     os.environ["PATH"] = environment_path()  # nbgrader runs `alembic` as a subprocess
     args = build_parser().parse_args(argv)
-    if args.command not in ("demo", "export"):  # export loads it where a failure is answered
+    if args.command not in ("demo", "export", "progress"):  # these load a course where they need one
         from .gradebook import load
 
         args.course_dir = load(args.course)  # the course, read once

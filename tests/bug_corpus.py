@@ -412,3 +412,154 @@ BUGS = (
 from .bug_corpus_issue23 import bugs as _issue23_bugs  # noqa: E402 - needs Bug, defined above
 
 BUGS += tuple(_issue23_bugs(Bug)) if isinstance(BUGS, tuple) else _issue23_bugs(Bug)
+
+# ------------------------------------------------ notebook 6: normalisation (issue 25)
+
+
+def _bn_forward(x, gamma, beta, bn_param, bug):
+    n, c, h, w = x.shape
+    eps, momentum = bn_param.get("eps", 1e-5), bn_param.get("momentum", 0.9)
+    running_mean = bn_param.get("running_mean", np.zeros(c))
+    running_var = bn_param.get("running_var", np.zeros(c))
+    rows = x.reshape(-1, c) if bug == "no_transpose" else x.transpose(0, 2, 3, 1).reshape(-1, c)
+    if bug == "stats_over_n_only":
+        rows = x.reshape(n, -1)
+    if bn_param["mode"] == "train" or bug == "test_uses_batch":
+        mean = rows.mean(axis=0)
+        var = rows.var(axis=0, ddof=1 if bug == "ddof_one" else 0)
+        if bn_param["mode"] == "train" and bug != "running_not_stored":
+            a, b = (1 - momentum, momentum) if bug == "swapped_momentum" else (momentum, 1 - momentum)
+            spread = np.sqrt(var) if bug == "running_var_from_std" else var
+            if bug != "stats_over_n_only":
+                bn_param["running_mean"] = a * running_mean + b * mean
+                bn_param["running_var"] = a * running_var + b * spread
+    else:
+        mean, var = running_mean, running_var
+        if bug == "test_mode_updates_running":
+            bn_param["running_mean"] = momentum * running_mean + (1 - momentum) * rows.mean(axis=0)
+            bn_param["running_var"] = momentum * running_var + (1 - momentum) * rows.var(axis=0)
+    std = np.sqrt(var) + eps if bug == "eps_outside_sqrt" else np.sqrt(var + eps)
+    x_hat = (rows - mean) / std
+    if bug == "stats_over_n_only":
+        x_hat = x_hat.reshape(x.shape).transpose(0, 2, 3, 1).reshape(-1, c)
+        if bn_param["mode"] == "train":
+            bn_param["running_mean"] = momentum * running_mean + (1 - momentum) * x.mean(axis=(0, 2, 3))
+            bn_param["running_var"] = momentum * running_var + (1 - momentum) * x.var(axis=(0, 2, 3))
+    out = gamma * x_hat + beta
+    if bug == "no_transpose":
+        return out.reshape(x.shape), None
+    return out.reshape(n, h, w, c).transpose(0, 3, 1, 2), None
+
+
+def _bn_backward(dout, cache, bug):
+    x_hat, gamma, std = cache
+    n, c, h, w = dout.shape
+    rows = dout.reshape(-1, c) if bug == "no_transpose" else dout.transpose(0, 2, 3, 1).reshape(-1, c)
+    g = rows * gamma
+    if bug == "dx_simple":
+        dx = g / std
+    elif bug == "mean_term_only":
+        dx = (g - g.mean(axis=0)) / std
+    else:
+        dx = (g - g.mean(axis=0) - x_hat * (g * x_hat).mean(axis=0)) / std
+    dgamma = rows.sum(axis=0) if bug == "dgamma_without_xhat" else (rows * x_hat).sum(axis=0)
+    dbeta = rows.mean(axis=0) if bug == "dbeta_mean" else rows.sum(axis=0)
+    dx = dx.reshape(dout.shape) if bug == "no_transpose" else dx.reshape(n, h, w, c).transpose(0, 3, 1, 2)
+    return dx, dgamma, dbeta
+
+
+def _gn_statistics(x, groups, eps, bug):
+    n, c, h, w = x.shape
+    if bug == "interleaved":
+        rows = x.reshape(n, c // groups, groups, h * w).transpose(0, 2, 1, 3).reshape(n, groups, -1)
+    elif bug == "per_channel":
+        rows = x.reshape(n, c, -1)
+    elif bug == "whole_image":
+        rows = x.reshape(n, 1, -1)
+    else:
+        rows = x.reshape(n, groups, -1)
+    axes = (0, 2) if bug == "stats_over_batch" else (2,)
+    mean = rows.mean(axis=axes, keepdims=True)
+    var = rows.var(axis=axes, keepdims=True, ddof=1 if bug == "ddof_one" else 0)
+    std = np.sqrt(var) + eps if bug == "eps_outside_sqrt" else np.sqrt(var + eps)
+    x_hat = (rows - mean) / std
+    if bug == "interleaved":
+        x_hat = x_hat.reshape(n, groups, c // groups, h * w).transpose(0, 2, 1, 3)
+    return rows, x_hat, std
+
+
+def _gn_forward(x, gamma, beta, G, gn_param, bug):
+    _, x_hat, _ = _gn_statistics(x, G, gn_param.get("eps", 1e-5), bug)
+    return gamma * x_hat.reshape(x.shape) + beta, (x, gamma, beta, G, gn_param)
+
+
+def _gn_backward(dout, cache, bug):
+    x, gamma, _, groups, gn_param = cache
+    n, c, h, w = x.shape
+    _, x_hat, std = _gn_statistics(x, groups, gn_param.get("eps", 1e-5), bug)
+    axes = (0, 2, 3)
+    dgamma = (dout * x_hat.reshape(x.shape)).sum(axis=axes, keepdims=bug != "no_keepdims")
+    dbeta = dout.sum(axis=axes, keepdims=bug != "no_keepdims")
+    g = dout * gamma
+    if bug == "interleaved":
+        g = g.reshape(n, c // groups, groups, h * w).transpose(0, 2, 1, 3)
+        x_hat = x_hat.transpose(0, 2, 1, 3)
+    g = g.reshape(n, groups, -1)
+    x_hat = x_hat.reshape(n, groups, -1)
+    stat_axes = (0, 2) if bug == "stats_over_batch" else (2,)
+    if bug == "dx_simple":
+        dx = g / std
+    elif bug == "missing_xhat_term":
+        dx = (g - g.mean(axis=stat_axes, keepdims=True)) / std
+    else:
+        dx = (g - g.mean(axis=stat_axes, keepdims=True)
+              - x_hat * (g * x_hat).mean(axis=stat_axes, keepdims=True)) / std
+    if bug == "interleaved":
+        dx = dx.reshape(n, groups, c // groups, h * w).transpose(0, 2, 1, 3)
+    return dx.reshape(x.shape), dgamma, dbeta
+
+
+BATCHNORM_FORWARD = [
+    ("ddof_one", ("statistics",), False),
+    ("swapped_momentum", ("running",), False),
+    ("no_transpose", ("channels",), False),
+    ("test_uses_batch", ("test_mode",), False),
+    ("eps_outside_sqrt", ("eps",), True),
+    ("running_not_stored", ("running",), True),
+    ("stats_over_n_only", ("spatial",), True),
+    ("running_var_from_std", ("running",), True),
+    ("test_mode_updates_running", ("test_mode",), True),
+]
+
+BATCHNORM_BACKWARD = [
+    ("no_transpose", ("channels",), False),
+    ("dx_simple", ("gradient",), False),
+    ("dgamma_without_xhat", ("gradient",), True),
+    ("mean_term_only", ("gradient",), True),
+    ("dbeta_mean", ("gradient", "factor"), True),
+]
+
+GROUPNORM_FORWARD = [
+    ("interleaved", ("groups",), False),
+    ("per_channel", ("groups",), False),
+    ("ddof_one", ("statistics",), False),
+    ("whole_image", ("groups",), True),
+    ("eps_outside_sqrt", ("eps",), True),
+    ("stats_over_batch", ("batch",), True),
+]
+
+GROUPNORM_BACKWARD = [
+    ("dx_simple", ("gradient",), False),
+    ("no_keepdims", ("shape",), False),
+    ("interleaved", ("groups",), True),
+    ("stats_over_batch", ("batch",), True),
+    ("missing_xhat_term", ("gradient",), True),
+]
+
+NORM_BUGS = (
+    _bugs("spatial_batchnorm_forward", BATCHNORM_FORWARD, _bn_forward)
+    + _bugs("spatial_batchnorm_backward", BATCHNORM_BACKWARD, _bn_backward)
+    + _bugs("spatial_groupnorm_forward", GROUPNORM_FORWARD, _gn_forward)
+    + _bugs("spatial_groupnorm_backward", GROUPNORM_BACKWARD, _gn_backward)
+)
+BUGS += NORM_BUGS

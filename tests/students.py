@@ -132,3 +132,85 @@ def max_pool_forward_vectorised(x, pool_param):
     windows = np.lib.stride_tricks.sliding_window_view(x, (ph, pw), axis=(2, 3))[:, :, ::s, ::s]
     return windows.max(axis=(4, 5)), (x, pool_param)
 
+
+
+# ------------------------------------------------- notebook 6: normalisation, in loops
+
+
+def spatial_batchnorm_forward(x, gamma, beta, bn_param):
+    """Channel by channel, with Python sums; the running averages stored back in bn_param."""
+    c_ = x.shape[1]
+    eps, momentum = bn_param.get("eps", 1e-5), bn_param.get("momentum", 0.9)
+    running_mean = np.array(bn_param.get("running_mean", np.zeros(c_)), dtype=float)
+    running_var = np.array(bn_param.get("running_var", np.zeros(c_)), dtype=float)
+    out = np.empty_like(x)
+    rows = []
+    for c in range(c_):
+        values = x[:, c].ravel()
+        if bn_param["mode"] == "train":
+            mean = sum(values) / len(values)
+            var = sum((v - mean) ** 2 for v in values) / len(values)
+            running_mean[c] = momentum * running_mean[c] + (1 - momentum) * mean
+            running_var[c] = momentum * running_var[c] + (1 - momentum) * var
+        else:
+            mean, var = running_mean[c], running_var[c]
+        out[:, c] = gamma[c] * (x[:, c] - mean) / np.sqrt(var + eps) + beta[c]
+        rows.append(np.sqrt(var + eps))
+    if bn_param["mode"] == "train":
+        bn_param["running_mean"], bn_param["running_var"] = running_mean, running_var
+    x_hat = ((out - beta[:, None, None]) / gamma[:, None, None]).transpose(0, 2, 3, 1).reshape(-1, c_)
+    return out, (x_hat, gamma, np.array(rows))
+
+
+def spatial_batchnorm_backward(dout, cache):
+    """With the cache of conv_lib's batchnorm_forward: x_hat (N * H * W, C), gamma, std."""
+    x_hat, gamma, std = cache
+    n_, c_, h, w = dout.shape
+    dx = np.empty_like(dout)
+    dgamma, dbeta = np.zeros(c_), np.zeros(c_)
+    for c in range(c_):
+        g = dout[:, c].ravel()  # (n, i, j) order, as the rows are
+        xh = x_hat[:, c]
+        dbeta[c] = g.sum()
+        dgamma[c] = (g * xh).sum()
+        gg = g * gamma[c]
+        d = (gg - gg.mean() - xh * (gg * xh).mean()) / std[c]
+        dx[:, c] = d.reshape(n_, h, w)
+    return dx, dgamma, dbeta
+
+
+def _group_statistics(x, groups, eps):
+    n_, c_ = x.shape[:2]
+    size = c_ // groups
+    stats = {}
+    for n in range(n_):
+        for g in range(groups):
+            values = x[n, g * size:(g + 1) * size].ravel()
+            mean = sum(values) / len(values)
+            var = sum((v - mean) ** 2 for v in values) / len(values)
+            stats[n, g] = (mean, np.sqrt(var + eps))
+    return stats, size
+
+
+def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
+    stats, size = _group_statistics(x, G, gn_param.get("eps", 1e-5))
+    out = np.empty_like(x)
+    for (n, g), (mean, std) in stats.items():
+        block = slice(g * size, (g + 1) * size)
+        out[n, block] = gamma[0, block] * (x[n, block] - mean) / std + beta[0, block]
+    return out, (x, gamma, beta, G, gn_param)
+
+
+def spatial_groupnorm_backward(dout, cache):
+    x, gamma, _, groups, gn_param = cache
+    stats, size = _group_statistics(x, groups, gn_param.get("eps", 1e-5))
+    dx = np.empty_like(x)
+    dgamma, dbeta = np.zeros_like(gamma), np.zeros_like(gamma)
+    for (n, g), (mean, std) in stats.items():
+        block = slice(g * size, (g + 1) * size)
+        x_hat = (x[n, block] - mean) / std
+        dgamma[0, block] += (dout[n, block] * x_hat).sum(axis=(1, 2))[:, None, None]
+        dbeta[0, block] += dout[n, block].sum(axis=(1, 2))[:, None, None]
+        gg = dout[n, block] * gamma[0, block]
+        dx[n, block] = (gg - gg.mean() - x_hat * (gg * x_hat).mean()) / std
+    return dx, dgamma, dbeta

@@ -15,6 +15,7 @@ from conv_lib import (
     max_pool_backward_fast,
     max_pool_forward_fast,
 )
+from conv_lib import normalization
 from grader import checks
 from grader.diagnosis import reference
 from grader.diagnosis.tasks import TASKS
@@ -47,6 +48,10 @@ CORRECT = {
     "conv_forward_dilated": define_solution("01_conv_forward", "conv_forward_dilated_naive"),
     # The instructor's solution from notebook 5, built from conv_lib's layers.
     "convnet_loss": define_solution("05_convnet", "convnet_loss"),
+    "spatial_batchnorm_forward": students.spatial_batchnorm_forward,
+    "spatial_batchnorm_backward": students.spatial_batchnorm_backward,
+    "spatial_groupnorm_forward": students.spatial_groupnorm_forward,
+    "spatial_groupnorm_backward": students.spatial_groupnorm_backward,
 }
 # conv_lib's own layers: the reference must pass its own judge.
 FAST = {
@@ -70,6 +75,10 @@ FAST = {
     "conv_backward_im2col": lambda dout, cache: conv_backward_fast(
         dout, conv_forward_fast(*cache[:4])[1]),
     "conv_forward_dilated": conv_forward_fast,
+    "spatial_batchnorm_forward": normalization.spatial_batchnorm_forward,
+    "spatial_batchnorm_backward": normalization.spatial_batchnorm_backward,
+    "spatial_groupnorm_forward": normalization.spatial_groupnorm_forward,
+    "spatial_groupnorm_backward": normalization.spatial_groupnorm_backward,
 }
 
 
@@ -291,6 +300,43 @@ def test_a_test_cell_fails_with_a_plain_sentence_while_public_cases_fail(capsys)
     with pytest.raises(checks.NotPassingYet, match="conv_forward_naive fails 6 of its 6 public cases"):
         checks.grade("conv_forward", stub, points=10, seed=0)
     assert "not implemented yet" in capsys.readouterr().out
+    assert checks.grade("conv_forward", CORRECT["conv_forward"], points=10, seed=0) == 10
+
+
+def _kernel(monkeypatch, nbgrader=None):
+    """Pretend to be a notebook's kernel: IPython's get_ipython() returns a shell with a kernel."""
+    import sys
+    import types
+
+    shell = types.SimpleNamespace(kernel=object())
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: shell))
+    if nbgrader:
+        monkeypatch.setenv("NBGRADER_EXECUTION", nbgrader)
+    else:
+        monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+
+
+def test_in_a_learners_kernel_a_test_cell_reports_and_lets_run_all_go_on(capsys, monkeypatch):
+    def stub(*args):
+        raise NotImplementedError()
+
+    _kernel(monkeypatch)
+    assert checks.grade("conv_forward", stub, points=10, seed=0) is None  # nothing echoed
+    out = capsys.readouterr().out
+    assert "score: 0 / 10 points" in out
+    assert "Not finished yet: conv_forward_naive fails 6 of its 6 public cases" in out
+    assert checks.grade("conv_forward", CORRECT["conv_forward"], points=10, seed=0) is None
+    assert "score: 10 / 10 points" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("nbgrader", ["validate", "autograde"])
+def test_under_nbgrader_a_test_cell_still_raises_and_returns_the_points(capsys, monkeypatch, nbgrader):
+    def stub(*args):
+        raise NotImplementedError()
+
+    _kernel(monkeypatch, nbgrader)
+    with pytest.raises(checks.NotPassingYet, match="fails 6 of its 6 public cases"):
+        checks.grade("conv_forward", stub, points=10, seed=0)
     assert checks.grade("conv_forward", CORRECT["conv_forward"], points=10, seed=0) == 10
 
 

@@ -250,3 +250,7 @@ HIDDEN_CONVNET = [
 
 def convnet_cases(hidden=False, seed=None):
     return _cases(convnet_case, PUBLIC_CONVNET, 233, HIDDEN_CONVNET, hidden, seed)
+
+
+# Notebook 6's cases (grader.diagnosis.norm_cases) are made the same way.
+draw_cases = _cases

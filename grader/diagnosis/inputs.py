@@ -148,3 +148,30 @@ def holds_unset(array):
             return bool(np.any(np.isinf(array)))
         magnitude = np.abs(array)
         return bool(np.any((magnitude >= UNSET / 1e3) & np.isfinite(magnitude)))
+
+
+# Inputs a graded function updates in place by contract: cs231n's batch norm keeps its
+# running averages in bn_param (argument 4). {function name: paths}. Such a call's value is
+# (what it returned, the values at those paths after it, None where absent), so the judge
+# sees the updates; changes at other paths still fail the case.
+IN_PLACE = {"spatial_batchnorm_forward": ((3, "running_mean"), (3, "running_var"))}
+
+
+def _at(args, path):
+    value = args
+    for key in path:
+        try:
+            value = value[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return value
+
+
+def settle(function, returned, args, changed):
+    """(value, changed paths) of a call of ``function`` once it ran on ``args`` (see IN_PLACE)."""
+    paths = IN_PLACE.get(function)
+    if not paths:
+        return returned, changed
+    allowed = [list(p) for p in paths]
+    return ((returned, tuple(_at(args, p) for p in paths)),
+            [p for p in changed if list(p) not in allowed])

@@ -50,7 +50,22 @@ def _tuple_of(returned, length, task):
 
 
 def unpack(task, case, returned):
-    """The judged parts of a return value, or a sentence saying why it has none."""
+    """The judged parts of a return value, or a sentence saying why it has none. A task
+    whose function updates inputs in place (inputs.IN_PLACE) gets (returned, updated values):
+    they are judged as the parts after the forward's out."""
+    updates = inputs.IN_PLACE.get(TASKS[task].function)
+    if not updates:
+        return _unpack(task, case, returned)
+    if not (isinstance(returned, tuple) and len(returned) == 2 and isinstance(returned[1], tuple)
+            and len(returned[1]) == len(updates)):
+        return None, "returned something the grader cannot read"
+    parts, problem = _unpack(task, case, returned[0])
+    if parts is not None:
+        parts.update(zip(TASKS[task].parts[1:], returned[1]))
+    return parts, problem
+
+
+def _unpack(task, case, returned):
     if task == "convnet_loss":
         if case.inputs.get("y") is None:
             return {"scores": returned}, None

@@ -651,3 +651,192 @@ def diagnose(task, case, part, actual):
         except Exception:  # a variant that does not fit this case explains nothing
             continue
     return found
+
+
+# --------------------------------------------- notebook 6: normalisation (issue 25)
+
+
+def _normalised(x, axes, eps, ddof=0, eps_outside=False):
+    mean = x.mean(axis=axes, keepdims=True)
+    var = x.var(axis=axes, keepdims=True, ddof=ddof)
+    return (x - mean) / (np.sqrt(var) + eps if eps_outside else np.sqrt(var + eps)), mean, var
+
+
+def _rows_of(a):
+    return a.transpose(0, 2, 3, 1).reshape(-1, a.shape[1])
+
+
+def _batchnorm_variant(case, ddof=0, eps_outside=False, scrambled=False, batch_in_test=False,
+                       swapped_momentum=False):
+    """(out, running_mean, running_var) of a spatial batch norm with one slip, or None."""
+    i = case.inputs
+    x, p = i["x"], i["bn_param"]
+    n, c, h, w = x.shape
+    rows = x.reshape(-1, c) if scrambled else _rows_of(x)  # scrambled: C not moved last
+    if ddof and rows.shape[0] < 2:
+        return None
+    eps, m = p["eps"], p.get("momentum", 0.9)
+    old_mean, old_var = p.get("running_mean", np.zeros(c)), p.get("running_var", np.zeros(c))
+    train = p["mode"] == "train"
+    if train or batch_in_test:
+        mean, var = rows.mean(axis=0), rows.var(axis=0, ddof=ddof)
+    else:
+        mean, var = old_mean, old_var
+    std = np.sqrt(var) + eps if eps_outside else np.sqrt(var + eps)
+    out = i["gamma"] * (rows - mean) / std + i["beta"]
+    out = out.reshape(x.shape) if scrambled else out.reshape(n, h, w, c).transpose(0, 3, 1, 2)
+    if not train:
+        return out, old_mean, old_var
+    a, b = (1 - m, m) if swapped_momentum else (m, 1 - m)
+    return out, a * old_mean + b * mean, a * old_var + b * var
+
+
+def _batchnorm_parts(**slip):
+    def explains(case):
+        variant = _batchnorm_variant(case, **slip)
+        if variant is None:
+            return {}
+        names = ("out", "bn_param['running_mean']", "bn_param['running_var']")
+        return {name: (lambda a, want=want: close(a, want)) for name, want in zip(names, variant)}
+
+    return explains
+
+
+def _batchnorm_out_only(**slip):
+    def explains(case):
+        return {k: v for k, v in _batchnorm_parts(**slip)(case).items() if k == "out"}
+
+    return explains
+
+
+def _per_position_batchnorm(case):
+    """Normalised over N only: vanilla batch norm on x.reshape(N, -1), per (c, i, j)."""
+    i = case.inputs
+    if i["bn_param"]["mode"] != "train" or i["x"].shape[2] * i["x"].shape[3] == 1:
+        return {}
+    x_hat, _, _ = _normalised(i["x"], (0,), i["bn_param"]["eps"])
+    want = x_hat * i["gamma"][:, None, None] + i["beta"][:, None, None]
+    return {"out": lambda a: close(a, want)}
+
+
+SPATIAL_BATCHNORM_FORWARD = [
+    Mistake("statistics per position (over N only), not per channel",
+            "spatial batch norm takes each channel's mean and variance over N, H and W together: "
+            "x.mean(axis=(0, 2, 3)), or batchnorm_forward on x.transpose(0, 2, 3, 1).reshape(-1, C)",
+            _per_position_batchnorm, aspect="spatial"),
+    Mistake("x reshaped to (N * H * W, C) without moving the channels last",
+            "x.reshape(-1, C) mixes channels and pixels; transpose first: "
+            "x.transpose(0, 2, 3, 1).reshape(-1, C), and back with reshape(N, H, W, C).transpose(0, 3, 1, 2)",
+            lambda case: _batchnorm_parts(scrambled=True)(case) if case.inputs["x"].shape[1] > 1 else {},
+            aspect="channels"),
+    Mistake("the variance is the unbiased one (divided by count - 1)",
+            "batch norm divides by the count itself: x.var(...) (ddof=0), not ddof=1",
+            _batchnorm_parts(ddof=1), aspect="statistics"),
+    Mistake("eps is added outside the square root",
+            "std = np.sqrt(var + eps), not np.sqrt(var) + eps",
+            _batchnorm_out_only(eps_outside=True), aspect="eps"),
+    Mistake("momentum and 1 - momentum are swapped in the running averages",
+            "running_mean = momentum * running_mean + (1 - momentum) * mean (the old average "
+            "keeps the larger share), the same for running_var",
+            lambda case: ({k: v for k, v in _batchnorm_parts(swapped_momentum=True)(case).items()
+                           if k != "out"} if case.inputs["bn_param"]["mode"] == "train" else {}),
+            aspect="running"),
+    Mistake("test mode normalises with the batch's own statistics",
+            "in test mode use bn_param['running_mean'] and bn_param['running_var'], the "
+            "averages over training",
+            lambda case: (_batchnorm_out_only(batch_in_test=True)(case)
+                          if case.inputs["bn_param"]["mode"] == "test" else {}),
+            aspect="test_mode"),
+]
+
+
+def _dx_without_mean_terms(case):
+    from .norm_cases import batchnorm_cache
+
+    i = case.inputs
+    _, gamma, std = batchnorm_cache(i)
+    dx = _rows_of(i["dout"]) * gamma / std
+    n, c, h, w = i["x"].shape
+    want = dx.reshape(n, h, w, c).transpose(0, 3, 1, 2)
+    return {"dx": lambda a: close(a, want)}
+
+
+SPATIAL_BATCHNORM_BACKWARD = [
+    Mistake("dx leaves out the gradient through the batch mean and variance",
+            "x_hat depends on every x of its channel through mean and var: "
+            "dx = (g - mean(g) - x_hat * mean(g * x_hat)) / std with g = dout * gamma, means "
+            "per channel",
+            _dx_without_mean_terms, aspect="gradient"),
+]
+
+
+def _groupnorm_variant(case, how):
+    i = case.inputs
+    x, groups, eps = i["x"], i["G"], i["gn_param"]["eps"]
+    n, c, h, w = x.shape
+    if how == "interleaved":  # channel c in group c % G
+        if groups in (1, c):
+            return None
+        x_hat, _, _ = _normalised(x.reshape(n, c // groups, groups, h, w), (1, 3, 4), eps)
+    elif how == "per_channel":
+        if groups == c:
+            return None
+        x_hat, _, _ = _normalised(x, (2, 3), eps)
+    elif how == "whole_image":
+        if groups == 1:
+            return None
+        x_hat, _, _ = _normalised(x, (1, 2, 3), eps)
+    else:
+        x_hat, _, _ = _normalised(x.reshape(n, groups, -1), (2,), eps, ddof=how == "ddof",
+                                  eps_outside=how == "eps_outside")
+    return i["gamma"] * x_hat.reshape(x.shape) + i["beta"]
+
+
+def _groupnorm_out(how):
+    def explains(case):
+        want = _groupnorm_variant(case, how)
+        return {"out": lambda a: close(a, want)} if want is not None else {}
+
+    return explains
+
+
+SPATIAL_GROUPNORM_FORWARD = [
+    Mistake("the groups take every G-th channel instead of C // G neighbouring ones",
+            "group g holds channels g * C // G to (g + 1) * C // G - 1: x.reshape(N, G, -1), "
+            "not x.reshape(N, C // G, G, ...)", _groupnorm_out("interleaved"), aspect="groups"),
+    Mistake("each channel is normalised on its own (instance norm), whatever G is",
+            "a group's statistics cover its C // G channels and all their pixels: "
+            "x.reshape(N, G, -1).mean(axis=2)", _groupnorm_out("per_channel"), aspect="groups"),
+    Mistake("each image is normalised as one group (layer norm), whatever G is",
+            "split the channels into G groups first: x.reshape(N, G, -1)",
+            _groupnorm_out("whole_image"), aspect="groups"),
+    Mistake("the variance is the unbiased one (divided by count - 1)",
+            "group norm divides by the count itself: var(..., ddof=0)", _groupnorm_out("ddof"),
+            aspect="statistics"),
+    Mistake("eps is added outside the square root", "std = np.sqrt(var + eps), not np.sqrt(var) + eps",
+            _groupnorm_out("eps_outside"), aspect="eps"),
+]
+
+
+def _groupnorm_dx_without_mean_terms(case):
+    i = case.inputs
+    x, groups, eps = i["x"], i["G"], i["gn_param"]["eps"]
+    rows = x.reshape(x.shape[0], groups, -1)
+    std = np.sqrt(rows.var(axis=2, keepdims=True) + eps)
+    want = ((i["dout"] * i["gamma"]).reshape(rows.shape) / std).reshape(x.shape)
+    return {"dx": lambda a: close(a, want)}
+
+
+SPATIAL_GROUPNORM_BACKWARD = [
+    Mistake("dx leaves out the gradient through the mean and variance of each group",
+            "x_hat depends on every x of its group through mean and var: "
+            "dx = (g - mean(g) - x_hat * mean(g * x_hat)) / std with g = dout * gamma, means "
+            "over each (image, group)", _groupnorm_dx_without_mean_terms, aspect="gradient"),
+]
+
+CATALOG.update({
+    "spatial_batchnorm_forward": SPATIAL_BATCHNORM_FORWARD,
+    "spatial_batchnorm_backward": SPATIAL_BATCHNORM_BACKWARD,
+    "spatial_groupnorm_forward": SPATIAL_GROUPNORM_FORWARD,
+    "spatial_groupnorm_backward": SPATIAL_GROUPNORM_BACKWARD,
+})

@@ -32,10 +32,31 @@ def _convnet(i):
     return model.loss(i["X"].copy(), i.get("y"))
 
 
+def _normalisation(task, i):
+    """Notebook 6: the forward's out, with the batch norm's running averages after the call."""
+    from conv_lib import normalization
+
+    from .inputs import snapshot
+    from .norm_cases import batchnorm_cache
+
+    if task == "spatial_batchnorm_forward":
+        param = snapshot(i["bn_param"])
+        out, _ = normalization.spatial_batchnorm_forward(i["x"], i["gamma"], i["beta"], param)
+        return out, param["running_mean"], param["running_var"]
+    if task == "spatial_batchnorm_backward":
+        return normalization.spatial_batchnorm_backward(i["dout"], batchnorm_cache(i))
+    out, cache = normalization.spatial_groupnorm_forward(i["x"], i["gamma"], i["beta"], i["G"],
+                                                         i["gn_param"])
+    return out if task.endswith("forward") else normalization.spatial_groupnorm_backward(
+        i["dout"], cache)
+
+
 def output(task, case):
     """The reference result of ``task`` on ``case``: an array, or a tuple for
     conv_backward and for convnet_loss with labels."""
     i = case.inputs
+    if task.startswith("spatial_"):
+        return _normalisation(task, i)
     if task == "convnet_loss":
         return _convnet(i)
     if task in ("conv_forward", "conv_forward_dilated", "conv_forward_im2col"):

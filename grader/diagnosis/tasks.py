@@ -7,7 +7,7 @@ checks students run, and the autograder.
 from dataclasses import dataclass
 from types import SimpleNamespace
 
-from . import cases
+from . import cases, norm_cases
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,18 @@ _FAST = ("conv_lib.conv", "conv_lib.pool", "conv_lib.baselines", "conv_lib.layer
          "conv_lib.cnn", "conv_lib.solver")
 _NAIVE_BLOCKED = (*_FAST, "conv_lib.im2col")
 
+_NORM = ("conv_lib.normalization",)
+
+
+def _batchnorm_call(i):
+    return (i["x"], i["gamma"], i["beta"], i["bn_param"])
+
+
+def _groupnorm_call(i):
+    """Also the cache spatial_groupnorm_backward gets: the forward's inputs."""
+    return (i["x"], i["gamma"], i["beta"], i["G"], i["gn_param"])
+
+
 TASKS = {
     t.name: t
     for t in [
@@ -82,6 +94,21 @@ TASKS = {
              lambda i: (model_from(i["model"]), i["X"], i.get("y")),
              "scores (N, C) when y is None, else a tuple (loss, grads)", ("scores",),
              ("conv_lib.cnn", "conv_lib.solver"), ("model", "X", "y")),
+        # Notebook 6 (issue 25): normalisation. conv_lib.layers' vanilla batch norm is given.
+        Task("spatial_batchnorm_forward", "spatial_batchnorm_forward",
+             norm_cases.spatial_batchnorm_cases, _batchnorm_call, "a tuple (out, cache)",
+             ("out", "bn_param['running_mean']", "bn_param['running_var']"), _NORM,
+             ("x", "gamma", "beta", "bn_param")),
+        Task("spatial_batchnorm_backward", "spatial_batchnorm_backward",
+             norm_cases.spatial_batchnorm_backward_cases,
+             lambda i: (i["dout"], norm_cases.batchnorm_cache(i)), "a tuple (dx, dgamma, dbeta)",
+             ("dx", "dgamma", "dbeta"), _NORM, _BACKWARD_ARGUMENTS),
+        Task("spatial_groupnorm_forward", "spatial_groupnorm_forward",
+             norm_cases.spatial_groupnorm_cases, _groupnorm_call, "a tuple (out, cache)", ("out",),
+             _NORM, ("x", "gamma", "beta", "G", "gn_param")),
+        Task("spatial_groupnorm_backward", "spatial_groupnorm_backward",
+             norm_cases.spatial_groupnorm_cases, lambda i: (i["dout"], _groupnorm_call(i)),
+             "a tuple (dx, dgamma, dbeta)", ("dx", "dgamma", "dbeta"), _NORM, _BACKWARD_ARGUMENTS),
     ]
 }
 
@@ -92,4 +119,6 @@ ASSIGNMENTS = {
     "03_pooling": ("max_pool_forward", "max_pool_backward", "avg_pool_forward", "avg_pool_backward"),
     "04_im2col": ("conv_forward_im2col", "conv_backward_im2col"),
     "05_convnet": ("convnet_loss",),
+    "06_normalisation": ("spatial_batchnorm_forward", "spatial_batchnorm_backward",
+                         "spatial_groupnorm_forward", "spatial_groupnorm_backward"),
 }

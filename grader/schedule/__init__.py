@@ -14,6 +14,7 @@ from .class_run import ClassRun, autograde
 from .cluster import ClusterUnavailable
 from .export import UploadError, grade_upload
 from .journal import FILE as JOURNAL
+from .progress import progress, table
 
 # What a run raises when it grades no one; each message says why and what to change.
 NOTHING_GRADED = (SubmissionError, SandboxUnavailable, CourseError, ClusterUnavailable,
@@ -21,4 +22,4 @@ NOTHING_GRADED = (SubmissionError, SandboxUnavailable, CourseError, ClusterUnava
 
 __all__ = ["JOURNAL", "NOTHING_GRADED", "SECRET_FILE", "ClassRun", "ClusterUnavailable",
            "Limits", "UploadError", "autograde", "cgroup_notice", "grade_upload",
-           "isolation_description"]
+           "isolation_description", "progress", "table"]
