@@ -180,9 +180,9 @@ def test_a_forged_answer_shape_is_a_sentence_not_a_crash():
 
 @pytest.mark.parametrize("task", ASSIGNMENTS["06_normalisation"])
 def test_every_bit_of_the_seed_draws_notebook_6s_hidden_cases(task):
-    from grader.judge import student_seed
+    from grader.judge import code_fingerprint, code_seed
 
-    seed = student_seed("secret", "ada", "06_normalisation")
+    seed = code_seed("secret", "06_normalisation", code_fingerprint(["x = 1\n"]))
     low = seed % 2**32
     full = [c.inputs["x"] for c in TASKS[task].make_cases(hidden=True, seed=seed)]
     cut = [c.inputs["x"] for c in TASKS[task].make_cases(hidden=True, seed=low)]

@@ -87,7 +87,7 @@ def _watched_call(task, fn, case):
     args = judging.call_args(task, case)
     before = inputs.snapshot(args)
     status, value = call(fn, args)
-    changed = inputs.changed_paths(before, args)
+    changed = inputs.changed_by(TASKS[task].function, before, args)
     if status == "ok":
         value, changed = inputs.settle(TASKS[task].function, value, args, changed)
     return status, value, changed

@@ -43,25 +43,32 @@ def _same(a, b, strict):
         return True
 
 
-def changed_paths(before, after, path=(), strict=True):
+def changed_paths(before, after, path=(), strict=True, free=()):
     """Paths (lists of tuple indexes, dict keys and ".attribute"s) to the arrays that
     differ between a snapshot and the arguments after the call, and to the dicts whose
     keys or plain values (a conv_param's ints) changed, those ending in SETTING; JSON-safe.
-    A namespace's own attributes may be rebound (only arrays inside them count)."""
+    A namespace's own attributes may be rebound (only arrays inside them count); the
+    ``free`` paths (IN_PLACE's) may be set, added or changed."""
     if isinstance(before, (tuple, list)) and isinstance(after, (tuple, list)):
         return [p for i, (b, a) in enumerate(zip(before, after))
-                for p in changed_paths(b, a, (*path, i))]
+                for p in changed_paths(b, a, (*path, i), free=free)]
     if isinstance(before, dict) and isinstance(after, dict):
-        if strict and set(before) != set(after):  # pop, del, setdefault, update
-            return [[*path, SETTING]]
-        return [p for k in before if k in after
-                for p in changed_paths(before[k], after[k], (*path, k))]
+        kept = [k for k in before if (*path, k) not in free]
+        if strict and set(kept) != {k for k in after if (*path, k) not in free}:
+            return [[*path, SETTING]]  # pop, del, setdefault, update
+        return [p for k in kept if k in after
+                for p in changed_paths(before[k], after[k], (*path, k), free=free)]
     if isinstance(before, SimpleNamespace) and isinstance(after, SimpleNamespace):
-        return changed_paths(vars(before), vars(after), (*path, "."), strict=False)
+        return changed_paths(vars(before), vars(after), (*path, "."), strict=False, free=free)
     if _same(before, after, strict):
         return []
     arrays = isinstance(before, np.ndarray) or isinstance(after, np.ndarray)
     return [list(path) if arrays else [*path, SETTING]]
+
+
+def changed_by(function, before, after):
+    """changed_paths of a call of the graded ``function``, whose IN_PLACE paths are free."""
+    return changed_paths(before, after, free=IN_PLACE.get(function, ()))
 
 
 def _name(path, names, cache=()):

@@ -266,7 +266,7 @@ def run_notebook(job, values, inbox, outbox):
                 send(outbox, {"type": "result", "status": "error", "error": _error(exc)})
                 continue
         # Issue 11: an input changed in place fails the case; only its paths cross.
-        result, changed = inputs.settle(name, result, args, inputs.changed_paths(before, args))
+        result, changed = inputs.settle(name, result, args, inputs.changed_by(name, before, args))
         if changed:
             send(outbox, {"type": "result", "status": "error", "error": {
                 "type": INPUT_CHANGED, "message": "", "where": "", "changed": changed}})
