@@ -65,3 +65,70 @@ def test_zombies_of_one_student_do_not_take_the_next_students_process_cap(contai
     ''')
     _attacker, classmate, next_one = out.splitlines()
     assert classmate == "ok 42 []" and next_one == "ok 7 []", out
+
+
+# A socket made by io_uring (IORING_OP_SOCKET) is made without the socket() call seccomp
+# filters, and Landlock (to ABI 7 at least) says nothing of UDP, nor of a TCP listen() that
+# binds a port by itself.
+URING = '''
+import ctypes, mmap, socket, struct
+
+def uring_socket(domain, kind):
+    libc = ctypes.CDLL(None, use_errno=True)
+    params = ctypes.create_string_buffer(120)
+    ring = libc.syscall(425, 4, params)  # io_uring_setup
+    if ring < 0:
+        raise OSError(ctypes.get_errno(), "io_uring_setup")
+    sq_entries, cq_entries = struct.unpack_from("=II", params, 0)
+    sq = struct.unpack_from("=7I", params, 40)  # head tail mask entries flags dropped array
+    cq = struct.unpack_from("=6I", params, 80)  # head tail mask entries overflow cqes
+    sq_ring = mmap.mmap(ring, sq[6] + sq_entries * 4, offset=0)
+    cq_ring = mmap.mmap(ring, cq[5] + cq_entries * 16, offset=0x8000000)
+    sqes = mmap.mmap(ring, sq_entries * 64, offset=0x10000000)
+    sqes[0:64] = struct.pack("=BBHiQQI", 45, 0, 0, domain, kind, 0, 0).ljust(64, b"\\0")
+    tail = struct.unpack_from("=I", sq_ring, sq[1])[0]
+    struct.pack_into("=I", sq_ring, sq[6] + 4 * (tail & sq[2]), 0)
+    struct.pack_into("=I", sq_ring, sq[1], tail + 1)
+    if libc.syscall(426, ring, 1, 1, 1, None, 0) < 0:  # io_uring_enter, GETEVENTS
+        raise OSError(ctypes.get_errno(), "io_uring_enter")
+    head = struct.unpack_from("=I", cq_ring, cq[0])[0]
+    made = struct.unpack_from("=i", cq_ring, cq[5] + 16 * (head & cq[2]) + 8)[0]
+    if made < 0:
+        raise OSError(-made, "IORING_OP_SOCKET")
+    return socket.socket(fileno=made)
+
+def ping(port):
+    said = []
+    for how in ("udp", "listen"):
+        try:
+            if how == "udp":
+                uring_socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"hidden", ("127.0.0.1", port))
+            else:
+                uring_socket(socket.AF_INET, socket.SOCK_STREAM).listen()
+            said.append(how + " worked")
+        except OSError as error:
+            said.append(how + " refused: " + type(error).__name__)
+    return "; ".join(said)
+'''
+
+
+@needs_root
+def test_no_network_through_io_uring(container_python):  # noqa: F811
+    """seccomp refuses socket() of any family but AF_UNIX; io_uring made a UDP socket all the
+    same, sent a datagram to the machine's loopback and opened a listening TCP port."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.setblocking(False)
+        out = run_in_container_mode(container_python, f'''
+            import numpy as np
+            from grader.sandbox import sandbox
+            session = sandbox.Session([], [(1, {URING!r})], [])
+            status, value = session.call("ping", [np.int64({listener.getsockname()[1]})])
+            session.close()
+            print(status, value)
+        ''')
+        with pytest.raises(BlockingIOError):  # the datagram is queued here when sendto returns
+            listener.recvfrom(100)
+    assert out.strip() == "ok udp refused: PermissionError; listen refused: PermissionError", out
