@@ -56,14 +56,18 @@ UNSAFE_FLAG = "--unsafe-no-sandbox"
 # under the same uid. No honest notebook needs any of them. unshare too: a new user namespace
 # gives back mount and the rest (a tmpfs is memfd memory again), and so does clone with
 # CLONE_NEWUSER (filtered on its flags) and clone3 (its flags are in memory seccomp cannot
-# read, so it fails with ENOSYS, and the C library falls back to clone).
+# read, so it fails with ENOSYS, and the C library falls back to clone). And io_uring: its
+# IORING_OP_SOCKET makes a socket of any family without the socket() call filtered below,
+# and Landlock does not cover UDP (Docker's default profile refuses it too).
 REFUSED_CALLS = {
     "x86_64": (0xC000003E, {"shmget": 29, "semget": 64, "msgget": 68, "mq_open": 240,
                             "add_key": 248, "request_key": 249, "keyctl": 250,
-                            "unshare": 272, "memfd_create": 319, "memfd_secret": 447}),
+                            "unshare": 272, "memfd_create": 319, "io_uring_setup": 425,
+                            "io_uring_enter": 426, "io_uring_register": 427, "memfd_secret": 447}),
     "aarch64": (0xC00000B7, {"unshare": 97, "mq_open": 180, "msgget": 186, "semget": 190,
                              "shmget": 194, "add_key": 217, "request_key": 218, "keyctl": 219,
-                             "memfd_create": 279, "memfd_secret": 447}),
+                             "memfd_create": 279, "io_uring_setup": 425, "io_uring_enter": 426,
+                             "io_uring_register": 427, "memfd_secret": 447}),
 }
 CLONE_CALLS = {"x86_64": (56, 435), "aarch64": (220, 435)}  # clone, clone3
 CLONE_NEWUSER = 0x10000000
