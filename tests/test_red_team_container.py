@@ -132,3 +132,24 @@ def test_no_network_through_io_uring(container_python):  # noqa: F811
         with pytest.raises(BlockingIOError):  # the datagram is queued here when sendto returns
             listener.recvfrom(100)
     assert out.strip() == "ok udp refused: PermissionError; listen refused: PermissionError", out
+
+
+@needs_root
+def test_a_sandbox_is_the_out_of_memory_killers_first_choice(container_python):  # noqa: F811
+    """Without a cgroup (a container's cgroupfs is read-only), a sandbox's memory is bounded
+    only by RLIMIT_AS per process times RLIMIT_NPROC: 32 processes just smaller than the
+    grader fill a container's memory limit, and the kernel's OOM killer then takes the largest
+    process, the grader (a class run gone; on Gradescope a "could not grade" answer). Every
+    process of a sandbox must go first: oom_score_adj 1000, which its code cannot lower
+    (Landlock keeps /proc out of its reach)."""
+    out = run_in_container_mode(container_python, '''
+        import os
+        from grader.sandbox import sandbox
+        code = "import os\\ndef ping():\\n    return os.getpid()\\n"
+        session = sandbox.Session([], [(1, code)], [])
+        status, pid = session.call("ping", [])
+        with open(f"/proc/{pid}/oom_score_adj") as worker:
+            print(status, worker.read().strip())
+        session.close()
+    ''')
+    assert out.strip() == "ok 1000", out
