@@ -153,3 +153,34 @@ def test_a_sandbox_is_the_out_of_memory_killers_first_choice(container_python): 
         session.close()
     ''')
     assert out.strip() == "ok 1000", out
+
+
+def test_the_plan_reads_no_package_folder_of_a_python_whose_stdlib_holds_it(tmp_path, monkeypatch):
+    """A Python built into its own prefix (pyenv, uv's standalone builds, python:3.x images,
+    conda) keeps site-packages inside its standard library's folder: granting that folder
+    let a worker read scipy, nbgrader, the grader and a pip-installed conv_lib there (this
+    repository's own .venv sits on such a pyenv Python). Only the allowed packages may be."""
+    import sysconfig
+
+    from grader.sandbox import isolation
+
+    base = tmp_path / "python"
+    stdlib = base / "lib" / "python3.11"
+    for folder in ("site-packages/scipy", "dist-packages/conv_lib", "lib-dynload", "json"):
+        (stdlib / folder).mkdir(parents=True)
+    (stdlib / "os.py").write_text("")
+    (base / "lib" / "libpython3.11.so.1.0").write_bytes(b"")
+    monkeypatch.setattr(isolation, "python_installation", lambda: (base, base / "bin" / "python3"))
+    monkeypatch.setattr(sysconfig, "get_paths",
+                        lambda *args, **kwargs: {"stdlib": str(stdlib), "platstdlib": str(stdlib)})
+    read = [os.path.realpath(p) for p in
+            isolation.container_plan(tmp_path / "view", tmp_path / "site", tmp_path / "home")["read"]]
+
+    def readable(path):
+        path = os.path.realpath(path)
+        return any(path == r or path.startswith(r + os.sep) for r in read)
+
+    assert not readable(stdlib / "site-packages" / "scipy")
+    assert not readable(stdlib / "dist-packages" / "conv_lib")
+    assert all(readable(p) for p in (stdlib / "os.py", stdlib / "json", stdlib / "lib-dynload",
+                                     base / "lib" / "libpython3.11.so.1.0"))
