@@ -3,6 +3,7 @@ hostile code the way a class run does, in a stand-in of the container it would r
 
 import os
 import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -184,3 +185,24 @@ def test_the_plan_reads_no_package_folder_of_a_python_whose_stdlib_holds_it(tmp_
     assert not readable(stdlib / "dist-packages" / "conv_lib")
     assert all(readable(p) for p in (stdlib / "os.py", stdlib / "json", stdlib / "lib-dynload",
                                      base / "lib" / "libpython3.11.so.1.0"))
+    if landlock_abi() < 1:
+        return
+    (stdlib / "site-packages" / "scipy" / "__init__.py").write_text("the forbidden layer")
+    (stdlib / "os.py").write_text("the standard library")
+    plan = isolation.container_plan(tmp_path / "view", tmp_path / "site", tmp_path / "home")
+    # Confined by the plan, a process lists the standard library (its import system needs the
+    # names), reads its modules and nothing under site-packages.
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(f"""
+        from grader.sandbox.confine import landlock
+        landlock({plan["read"]!r}, [], {plan["list"]!r})
+        for path in ({str(stdlib / "os.py")!r}, {str(stdlib / "site-packages" / "scipy" / "__init__.py")!r}):
+            try:
+                print(open(path).read())
+            except PermissionError:
+                print("refused")
+        import os
+        print(sorted(os.listdir({str(stdlib)!r})))
+    """)], capture_output=True, text=True, env={"PYTHONPATH": str(build.ROOT)}, timeout=60)
+    assert done.stdout.splitlines() == [
+        "the standard library", "refused",
+        str(["dist-packages", "json", "lib-dynload", "os.py", "site-packages"])], done.stderr

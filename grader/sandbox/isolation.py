@@ -311,11 +311,22 @@ def container_plan(view, site, home):
     arch = sysconfig.get_config_var("MULTIARCH") or ""
     shared = [f"/usr/lib/{arch}", f"/lib/{arch}", "/lib64", "/usr/lib64", "/etc/ld.so.cache"] \
         if arch else ["/usr/lib", "/lib", "/lib64", "/usr/lib64", "/etc/ld.so.cache"]
-    libs = [str(base / "lib")] if not str(base).startswith("/usr") else []  # libpython, a standalone build's
-    read = [str(view), str(site), str(stdlib), str(dynload), *shared, *libs,
-            *sorted({str(p.resolve()) for p in allowed_packages().values()})]
-    return {"read": read, "write": [str(home)], "parent": os.getpid(),
+    # The standard library entry by entry: a Python built into its own prefix (pyenv, uv's
+    # builds, python:3.x images) keeps site-packages in that folder; of the folder itself, the
+    # import system needs only the names (the names under site-packages then show, no content).
+    libs = _entries(base / "lib", "python3") if not str(base).startswith("/usr") else []  # libpython
+    read = [str(view), str(site), *_entries(stdlib, "site-packages", "dist-packages"), str(dynload),
+            *shared, *libs, *sorted({str(p.resolve()) for p in allowed_packages().values()})]
+    return {"read": read, "write": [str(home)], "list": [str(stdlib)], "parent": os.getpid(),
             "seccomp": (seccomp_filter(network=True) or b"").hex()}
+
+
+def _entries(folder, *left_out):
+    """The paths in ``folder`` but those whose names start with one of ``left_out``."""
+    try:
+        return [str(p) for p in sorted(Path(folder).iterdir()) if not p.name.startswith(left_out)]
+    except OSError:
+        return []
 
 
 def _container_unavailable():
