@@ -13,7 +13,6 @@ whole sandbox (isolation.py) without reading or closing anything it holds.
 
 import contextlib
 import contextvars
-import functools
 import json
 import os
 import resource
@@ -93,11 +92,11 @@ def _kill_uid(uid, keep=None):
         time.sleep(0.05)
 
 
-@functools.cache
 def _adopt_orphans():
     """Make this process the parent of every orphan of its sandboxes (PR_SET_CHILD_SUBREAPER),
     so that _kill_uid can reap them: the init that would get them otherwise may never reap (in
-    `docker run IMAGE python -m grader ...` that init is the grader itself)."""
+    `docker run IMAGE python -m grader ...` that init is the grader itself). Called for every
+    sandbox: a forked pool process does not inherit it."""
     import ctypes
 
     ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # 36: PR_SET_CHILD_SUBREAPER; no privilege needed
