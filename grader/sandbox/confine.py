@@ -17,6 +17,7 @@ CREATE_RULESET, ADD_RULE, RESTRICT_SELF = 444, 445, 446
 VERSION = 1  # LANDLOCK_CREATE_RULESET_VERSION
 PATH_BENEATH = 1  # LANDLOCK_RULE_PATH_BENEATH
 READ = (1 << 0) | (1 << 2) | (1 << 3)  # EXECUTE, READ_FILE, READ_DIR
+LIST = 1 << 3  # READ_DIR alone: names, no file's content
 FILE_ONLY = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 14)  # the rights a rule on a file may hold
 # Every file-system right each ABI knows: ABI 1 has 13, 2 adds REFER, 3 TRUNCATE, 5 IOCTL_DEV.
 FS_RIGHTS = {1: (1 << 13) - 1, 2: (1 << 14) - 1, 3: (1 << 15) - 1, 4: (1 << 15) - 1,
@@ -45,10 +46,11 @@ def _fail(what):
     raise ConfinementError(number, f"{what}: {os.strerror(number)}")
 
 
-def landlock(read, write):
+def landlock(read, write, listed=()):
     """Confine this process and its children: read (and execute) only under ``read``, do
-    anything only under ``write`` (paths), no TCP, and, from ABI 6, no abstract Unix socket
-    or signal beyond its own domain. Raises ConfinementError when it cannot."""
+    anything only under ``write`` (paths), list folders under ``listed``, no TCP, and, from
+    ABI 6, no abstract Unix socket or signal beyond its own domain. Raises ConfinementError
+    when it cannot."""
     libc = _libc()
     abi = landlock_abi()
     if abi < 1:
@@ -62,7 +64,7 @@ def landlock(read, write):
     if ruleset < 0:
         _fail("landlock_create_ruleset")
     try:
-        for paths, rights in ((read, READ), (write, fs)):
+        for paths, rights in ((listed, LIST), (read, READ), (write, fs)):
             for path in paths:
                 try:
                     fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
@@ -113,7 +115,8 @@ def die_with_parent(parent):
 
 
 def confine(plan):
-    """Apply ``plan`` ({"read": [...], "write": [...], "seccomp": hex}) to this process."""
-    abi = landlock(plan["read"], plan["write"])
+    """Apply ``plan`` ({"read": [...], "write": [...], "list": [...], "seccomp": hex}) to
+    this process."""
+    abi = landlock(plan["read"], plan["write"], plan.get("list", ()))
     seccomp(bytes.fromhex(plan.get("seccomp", "")))
     return abi

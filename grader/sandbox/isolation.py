@@ -56,14 +56,18 @@ UNSAFE_FLAG = "--unsafe-no-sandbox"
 # under the same uid. No honest notebook needs any of them. unshare too: a new user namespace
 # gives back mount and the rest (a tmpfs is memfd memory again), and so does clone with
 # CLONE_NEWUSER (filtered on its flags) and clone3 (its flags are in memory seccomp cannot
-# read, so it fails with ENOSYS, and the C library falls back to clone).
+# read, so it fails with ENOSYS, and the C library falls back to clone). And io_uring: its
+# IORING_OP_SOCKET makes a socket of any family without the socket() call filtered below,
+# and Landlock does not cover UDP (Docker's default profile refuses it too).
 REFUSED_CALLS = {
     "x86_64": (0xC000003E, {"shmget": 29, "semget": 64, "msgget": 68, "mq_open": 240,
                             "add_key": 248, "request_key": 249, "keyctl": 250,
-                            "unshare": 272, "memfd_create": 319, "memfd_secret": 447}),
+                            "unshare": 272, "memfd_create": 319, "io_uring_setup": 425,
+                            "io_uring_enter": 426, "io_uring_register": 427, "memfd_secret": 447}),
     "aarch64": (0xC00000B7, {"unshare": 97, "mq_open": 180, "msgget": 186, "semget": 190,
                              "shmget": 194, "add_key": 217, "request_key": 218, "keyctl": 219,
-                             "memfd_create": 279, "memfd_secret": 447}),
+                             "memfd_create": 279, "io_uring_setup": 425, "io_uring_enter": 426,
+                             "io_uring_register": 427, "memfd_secret": 447}),
 }
 CLONE_CALLS = {"x86_64": (56, 435), "aarch64": (220, 435)}  # clone, clone3
 CLONE_NEWUSER = 0x10000000
@@ -307,11 +311,22 @@ def container_plan(view, site, home):
     arch = sysconfig.get_config_var("MULTIARCH") or ""
     shared = [f"/usr/lib/{arch}", f"/lib/{arch}", "/lib64", "/usr/lib64", "/etc/ld.so.cache"] \
         if arch else ["/usr/lib", "/lib", "/lib64", "/usr/lib64", "/etc/ld.so.cache"]
-    libs = [str(base / "lib")] if not str(base).startswith("/usr") else []  # libpython, a standalone build's
-    read = [str(view), str(site), str(stdlib), str(dynload), *shared, *libs,
-            *sorted({str(p.resolve()) for p in allowed_packages().values()})]
-    return {"read": read, "write": [str(home)], "parent": os.getpid(),
+    # The standard library entry by entry: a Python built into its own prefix (pyenv, uv's
+    # builds, python:3.x images) keeps site-packages in that folder; of the folder itself, the
+    # import system needs only the names (the names under site-packages then show, no content).
+    libs = _entries(base / "lib", "python3") if not str(base).startswith("/usr") else []  # libpython
+    read = [str(view), str(site), *_entries(stdlib, "site-packages", "dist-packages"), str(dynload),
+            *shared, *libs, *sorted({str(p.resolve()) for p in allowed_packages().values()})]
+    return {"read": read, "write": [str(home)], "list": [str(stdlib)], "parent": os.getpid(),
             "seccomp": (seccomp_filter(network=True) or b"").hex()}
+
+
+def _entries(folder, *left_out):
+    """The paths in ``folder`` but those whose names start with one of ``left_out``."""
+    try:
+        return [str(p) for p in sorted(Path(folder).iterdir()) if not p.name.startswith(left_out)]
+    except OSError:
+        return []
 
 
 def _container_unavailable():

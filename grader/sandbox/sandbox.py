@@ -11,6 +11,7 @@ pipes are read and written without blocking, and stopping a worker kills its
 whole sandbox (isolation.py) without reading or closing anything it holds.
 """
 
+import contextlib
 import contextvars
 import json
 import os
@@ -70,17 +71,35 @@ def _unsafe_preexec(memory_bytes):
     return preexec
 
 
-def _kill_uid(uid):
+def _kill_uid(uid, keep=None):
     """SIGKILL every process of ``uid``, from a process of that uid (kill(-1) reaches exactly
     the processes it may signal), until none is left: a fork loop cannot outrun it, since
-    RLIMIT_NPROC caps the uid and each round kills all it has."""
+    RLIMIT_NPROC caps the uid and each round kills all it has. Then reap the dead this process
+    adopted (see _adopt_orphans), but ``keep`` (a pid its Popen waits for): a zombie counts
+    against the uid's RLIMIT_NPROC until it is reaped, so unreaped ones would leave the next
+    sandbox of this uid unable to fork its worker."""
     for _ in range(20):
-        if not any(_owned_by(uid, entry) for entry in os.listdir("/proc") if entry.isdigit()):
+        live, dead = _processes(uid)
+        for pid in dead:
+            if pid != keep:
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, os.WNOHANG)
+        if not live:
             return
         subprocess.run(["setpriv", "--reuid", str(uid), "--regid", str(uid), "--clear-groups",
                         "--", "kill", "-KILL", "-1"], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, env={"PATH": isolation.ENVIRONMENT["PATH"]})
         time.sleep(0.05)
+
+
+def _adopt_orphans():
+    """Make this process the parent of every orphan of its sandboxes (PR_SET_CHILD_SUBREAPER),
+    so that _kill_uid can reap them: the init that would get them otherwise may never reap (in
+    `docker run IMAGE python -m grader ...` that init is the grader itself). Called for every
+    sandbox: a forked pool process does not inherit it."""
+    import ctypes
+
+    ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # 36: PR_SET_CHILD_SUBREAPER; no privilege needed
 
 
 def remove_orphans():
@@ -99,16 +118,27 @@ def remove_orphans():
             _kill_uid(uid)
 
 
-def _owned_by(uid, pid):
-    """Whether process ``pid`` runs as ``uid``; a zombie (dead, waiting to be reaped by an
-    init that may never do it) does not count."""
+def _processes(uid):
+    """([live pids], [zombie pids whose parent is this process]) running as ``uid``."""
+    live, dead = [], []
+    for entry in os.listdir("/proc"):
+        state = _state(uid, entry) if entry.isdigit() else None
+        if state is not None and state[0] != b"Z":
+            live.append(int(entry))
+        elif state is not None and int(state[1]) == os.getpid():
+            dead.append(int(entry))
+    return live, dead
+
+
+def _state(uid, pid):
+    """(state letter, parent pid) of process ``pid`` if it runs as ``uid``, else None."""
     try:
         if os.stat(f"/proc/{pid}").st_uid != uid:
-            return False
+            return None
         with open(f"/proc/{pid}/stat", "rb") as stat:
-            return stat.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except (OSError, IndexError):
-        return False
+            return tuple(stat.read().rsplit(b")", 1)[1].split()[:2])
+    except (OSError, ValueError):
+        return None
 
 
 def _kill(send):
@@ -224,6 +254,7 @@ class Sandbox:
     def _start_in_container(self, view, control_fd):
         """Container mode: the template as this thread's unprivileged uid, in a private folder
         only that uid may enter; returns the confinement plan it applies to itself."""
+        _adopt_orphans()
         uid = isolation.sandbox_uid()
         _kill_uid(uid)  # nothing of an earlier sandbox of this uid may meet this one
         home = leftovers.make_folder("grader-home-")
@@ -311,7 +342,7 @@ class Sandbox:
             except subprocess.TimeoutExpired:
                 pass
         if self.container is not None:  # no PID namespace: every process of its uid goes
-            _kill_uid(self.container[0])
+            _kill_uid(self.container[0], keep=self.process.pid)
         if self.process.poll() is None:
             _kill(lambda: os.killpg(self.process.pid, signal.SIGKILL))
             self.process.wait()

@@ -365,6 +365,10 @@ def main(control_fd, isolated=True):
         from .confine import confine, die_with_parent
 
         die_with_parent(header["confine"]["parent"])  # no PID namespace ends it with the grader
+        # Where no cgroup caps the sandbox, the OOM killer must take its processes first,
+        # never the grader; inherited, and out of the workers' reach once Landlock holds.
+        with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w") as adjust:
+            adjust.write("1000")
         confine(header["confine"])
     apply_limits(header.get("rlimits", {}))
     environment = dict(os.environ)
