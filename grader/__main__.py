@@ -6,6 +6,10 @@
                                   with a flat folder or an LMS zip of notebooks)
   export --format gradescope DIR  grade one student's notebooks into results.json
   demo                            grade the bundled sample class in examples/
+  report OUT                      the class report of an autograde run into OUT (again):
+                                  mistakes, scores, limits, lateness; nothing regraded
+  similarity SUBMISSIONS --out D  pairs of students whose own code is unusually alike,
+                                  side by side (code read as text, never run)
 
 The course is the one nbgrader uses from the working directory (its nbgrader_config.py),
 or the folder given with --course DIR.
@@ -135,6 +139,53 @@ def _demo(args):
     return code
 
 
+def _report(args):
+    from .schedule import NoRun, write_report
+
+    try:
+        path = write_report(args.out, args.db)
+    except NoRun as error:
+        print(f"report: {error}", file=sys.stderr)
+        return 2
+    print(f"class report: {path}")
+    return 0
+
+
+def _similarity(args):
+    from .schedule import NOTHING_GRADED, similarity_check
+
+    try:
+        pairs, index = similarity_check(args.submissions, args.course_dir, args.out,
+                                        args.assignment, args.threshold)
+    except NOTHING_GRADED as error:
+        print(f"similarity: {error}", file=sys.stderr)
+        return 2
+    for pair in pairs:
+        print(f"{pair.first} and {pair.second}, {pair.assignment}/{pair.notebook}: "
+              f"{pair.shares[0]:.0%} / {pair.shares[1]:.0%} alike")
+    print(f"{len(pairs)} pair{'' if len(pairs) == 1 else 's'} flagged; side by side: {index}")
+    return 0
+
+
+def _review_commands(commands, where):
+    from .review import DEFAULT_THRESHOLD
+
+    report = commands.add_parser("report", help="the class report of an autograde run, again")
+    report.add_argument("out", help="the OUT folder of a conv-grader autograde run")
+    report.add_argument("--db", default=None, help="the run's gradebook URL, for lateness "
+                        "(default: OUT/gradebook.db when there is one)")
+    report.set_defaults(run=_report)
+    similar = commands.add_parser("similarity", parents=[where],
+                                  help="pairs of students whose own code is unusually alike")
+    similar.add_argument("submissions", help="SUBMISSIONS folder (or zip with --assignment)")
+    similar.add_argument("--out", required=True, help="where similarity/ (pages) goes")
+    similar.add_argument("--assignment", default=None, help="compare only this assignment")
+    similar.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
+                         help="share of each one's own code found in the other's, from 0 to 1 "
+                         f"(default {DEFAULT_THRESHOLD}: independent solutions stay below)")
+    similar.set_defaults(run=_similarity)
+
+
 def _release(args):
     from .gradebook import WorkWouldBeLost, release
 
@@ -230,13 +281,14 @@ def build_parser():
     demo.add_argument("--no-progress", action="store_true")
     _unsafe_option(demo)
     demo.set_defaults(run=_demo)
+    _review_commands(commands, where)
     return parser
 
 
 def main(argv=None):
     os.environ["PATH"] = environment_path()  # nbgrader runs `alembic` as a subprocess
     args = build_parser().parse_args(argv)
-    if args.command != "demo":  # the demo grades the sample class against this checkout
+    if args.command not in ("demo", "report"):  # the demo grades the sample class here
         from .gradebook import load
 
         args.course_dir = load(args.course)  # the course, read once

@@ -5,11 +5,11 @@ May import: grader.collect (the list of submissions set aside), grader.sandbox (
 isolated), grader.diagnosis.
 """
 
-from . import gradescope
+from . import class_report, gradescope
 from .grades import (COLUMNS, NOT_GRADED, Row, csv_cell, not_graded_text, write_atomically,
                      write_outputs)
 from .pages import page
 from .table import summary
 
-__all__ = ["COLUMNS", "NOT_GRADED", "Row", "csv_cell", "gradescope", "not_graded_text", "page",
+__all__ = ["COLUMNS", "class_report", "NOT_GRADED", "Row", "csv_cell", "gradescope", "not_graded_text", "page",
            "summary", "write_atomically", "write_outputs"]

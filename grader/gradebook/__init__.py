@@ -8,13 +8,14 @@ that imports.
 """
 
 from .course import EXAMPLES, REPO, CourseDir, CourseError, environment_path, load
+from .lateness import submission_times
 from .nbgrader_api import alembic_head, close_connections, nbgrader_api, nbgrader_config, \
     nbgrader_setup_once
 from .nbgrader_judge import use_trusted_grading
-from .recorder import Recorder, recorder_for
+from .recorder import Recorder, gradebook_url, recorder_for
 from .release import WorkWouldBeLost, release
 
 __all__ = ["EXAMPLES", "REPO", "CourseDir", "CourseError", "Recorder", "WorkWouldBeLost",
-           "alembic_head", "close_connections", "environment_path", "load", "nbgrader_api",
-           "nbgrader_config", "nbgrader_setup_once", "recorder_for", "release",
+           "alembic_head", "close_connections", "environment_path", "gradebook_url", "load", "nbgrader_api",
+           "nbgrader_config", "nbgrader_setup_once", "recorder_for", "release", "submission_times",
            "use_trusted_grading"]
