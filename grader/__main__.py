@@ -140,11 +140,14 @@ def _demo(args):
 
 
 def _report(args):
-    from .schedule import NoRun, write_report
+    from .gradebook import load
+    from .schedule import NOTHING_GRADED, NoRun, compare_submissions, write_report
 
-    try:
-        path = write_report(args.out, args.db)
-    except NoRun as error:
+    try:  # the similarity section needs the class's notebooks
+        similar = compare_submissions(args.submissions, load(args.course)) \
+            if args.submissions else None
+        path = write_report(args.out, args.db, similar=similar)
+    except (NoRun, *NOTHING_GRADED) as error:
         print(f"report: {error}", file=sys.stderr)
         return 2
     print(f"class report: {path}")
@@ -170,10 +173,13 @@ def _similarity(args):
 def _review_commands(commands, where):
     from .review import DEFAULT_THRESHOLD
 
-    report = commands.add_parser("report", help="the class report of an autograde run, again")
+    report = commands.add_parser("report", parents=[where],
+                                 help="the class report of an autograde run, again")
     report.add_argument("out", help="the OUT folder of a conv-grader autograde run")
     report.add_argument("--db", default=None, help="the run's gradebook URL, for lateness "
                         "(default: OUT/gradebook.db when there is one)")
+    report.add_argument("--submissions", default=None, help="the SUBMISSIONS the run graded: "
+                        "with it, the report has the similarity check too")
     report.set_defaults(run=_report)
     similar = commands.add_parser("similarity", parents=[where],
                                   help="pairs of students whose own code is unusually alike")

@@ -47,6 +47,10 @@ LIMITS = (
     ("judging time", "the judging time ran out"),
 )
 NOT_IMPLEMENTED = "not implemented yet"
+NO_SIMILARITY = ("<h2>Similar code</h2><p class='muted'>Not checked in this report: "
+                 "<code>conv-grader report OUT --submissions SUBMISSIONS</code> or "
+                 "<code>conv-grader similarity SUBMISSIONS --out DIR</code> compares the "
+                 "students' own code.</p>")
 
 
 @dataclass
@@ -342,7 +346,7 @@ def html_page(results, late=None, similarity_html="", data=None):
             "<p class='muted'>Built from the graded results (nothing was graded again). "
             "Scores are the autograded test cells; written answers are not included.</p>",
             _mistake_section(data), _score_section(data), _trouble_section(data),
-            _late_section(late), similarity_html]
+            _late_section(late), similarity_html or NO_SIMILARITY]
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Class report</title>"
             f"<style>{STYLE}</style></head><body>" + "\n".join(body) + "</body></html>")
 

@@ -24,7 +24,7 @@ from urllib.parse import quote
 from ..diagnosis.notebook_code import read, student_cells
 
 # Share of each one's own code that the other has too. Independent correct solutions of
-# notebook 01 (tests/similarity/independent.py) reach 0.77: two students who follow the
+# notebook 01 (tests/independent_solutions.py) reach 0.77: two students who follow the
 # template's hints write the same four loops. Copies with renamed variables and moved
 # helpers score 0.95 and more (tests/test_similarity.py).
 DEFAULT_THRESHOLD = 0.85
@@ -59,11 +59,13 @@ class Pair:
 
 
 def _without_solutions(source):
-    """A source cell as released: what sits between the solution (or hidden-test) markers
-    is not given to students."""
+    """A source cell as released: a solution becomes nbgrader's stub, hidden tests go."""
     kept, inside = [], False
     for line in source.splitlines():
         marker = line.strip()
+        if marker == "### BEGIN SOLUTION":
+            indent = line[:len(line) - len(line.lstrip())]
+            kept += [f"{indent}# YOUR CODE HERE", f"{indent}raise NotImplementedError()"]
         if marker in ("### BEGIN SOLUTION", "### BEGIN HIDDEN TESTS"):
             inside = True
         elif marker in ("### END SOLUTION", "### END HIDDEN TESTS"):

@@ -15,7 +15,7 @@ from .class_run import ClassRun, autograde
 from .cluster import ClusterUnavailable
 from .export import UploadError, grade_upload
 from .journal import FILE as JOURNAL
-from .report import NoRun, similarity_check, write_report
+from .report import NoRun, compare_submissions, similarity_check, write_report
 
 # What a run raises when it grades no one; each message says why and what to change.
 NOTHING_GRADED = (SubmissionError, SandboxUnavailable, CourseError, ClusterUnavailable,
@@ -23,4 +23,5 @@ NOTHING_GRADED = (SubmissionError, SandboxUnavailable, CourseError, ClusterUnava
 
 __all__ = ["JOURNAL", "NOTHING_GRADED", "SECRET_FILE", "ClassRun", "ClusterUnavailable",
            "Limits", "NoRun", "UploadError", "autograde", "cgroup_notice", "grade_upload",
-           "similarity_check", "write_report"]
+           "compare_submissions", "similarity_check",
+           "write_report"]

@@ -52,21 +52,28 @@ def write_report(out, db_url=None, results=None, similar=None, threshold=DEFAULT
     return class_report.write(out, results, late_submissions(db_url), section)
 
 
+def compare_submissions(submissions, course, assignment=None, threshold=DEFAULT_THRESHOLD):
+    """(flagged Pairs, students compared) of the class in ``submissions`` (nbgrader's layout,
+    or a flat folder or zip of one ``assignment``), collected as autograde collects it."""
+    import tempfile
+
+    from ..collect import collect_usable
+
+    with tempfile.TemporaryDirectory(prefix="conv-grader-similarity-") as scratch:
+        works = collect_usable(submissions, course, assignment, scratch).works
+        graded = course.graded_assignments(works, assignment)
+        return similar_pairs(works, course, graded, threshold), len(works)
+
+
 def similarity_check(submissions, course, out, assignment=None, threshold=DEFAULT_THRESHOLD):
     """Compare the class in ``submissions`` (nbgrader's layout, or a flat folder or zip of one
     ``assignment``) and write OUT/similarity/index.html and a side-by-side page per flagged
     pair; returns (the flagged Pairs, the index page's path). Nothing is graded or run."""
-    from ..collect import collect_usable
-    from ..sandbox import temporary_folder
-
     out = Path(out)
-    with temporary_folder("similarity-") as scratch:
-        works = collect_usable(submissions, course, assignment, scratch).works
-        graded = course.graded_assignments(works, assignment)
-        pairs = similar_pairs(works, course, graded, threshold)
+    pairs, compared = compare_submissions(submissions, course, assignment, threshold)
     write_pages(out, pairs, write_atomically)
     index = out / PAGES / "index.html"
-    section = report_section(pairs, threshold, len(works)).replace(f"href='{PAGES}/", "href='")
+    section = report_section(pairs, threshold, compared).replace(f"href='{PAGES}/", "href='")
     write_atomically(index, f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Similar "
                             f"code</title><style>{class_report.STYLE}</style></head><body>"
                             f"{section}</body></html>")
