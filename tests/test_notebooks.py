@@ -86,6 +86,25 @@ def test_release_is_exactly_what_generate_assignment_makes(tmp_path):
         assert "### BEGIN SOLUTION" not in str(shipped) and "BEGIN HIDDEN TESTS" not in str(shipped)
 
 
+def test_test_cells_hold_nothing_for_the_instructor_only():
+    """nbgrader puts a test cell's hidden-tests block back into the autograded notebook, so
+    students read it in their feedback (nbgrader #917), and a test cell whose release differs
+    from its source makes every `nbgrader autograde` warn that its checksum changed. The
+    trusted grader draws the hidden cases from the course secret: no test cell needs one."""
+    from nbgrader.utils import compute_checksum
+
+    for path in SOLUTION_NOTEBOOKS:
+        relative = path.relative_to(REPO / "solutions")
+        shipped = {_nbgrader(c).get("grade_id"): c for c in
+                   nbformat.read(str(REPO / "notebooks" / relative), as_version=4).cells}
+        for cell in nbformat.read(str(path), as_version=4).cells:
+            meta = _nbgrader(cell)
+            if meta.get("grade") and not meta.get("solution") and cell.cell_type == "code":
+                assert "HIDDEN TESTS" not in cell.source, (relative, meta["grade_id"])
+                assert compute_checksum(cell) == \
+                    _nbgrader(shipped[meta["grade_id"]])["checksum"], (relative, meta["grade_id"])
+
+
 def test_release_refuses_to_overwrite_a_notebook_holding_work(tmp_path):
     release(COURSE, tmp_path, register=False)
     worked = next(tmp_path.glob("03_pooling/*.ipynb"))

@@ -84,9 +84,10 @@ def first_difference_png(verdicts):
     return png(fig) if fig is not None else None
 
 
-def html_img(verdicts):
-    """An <img> with the picture inlined as base64, or '' when there is nothing to draw."""
-    data = first_difference_png(verdicts)
+def html_img(verdicts, data=None):
+    """An <img> with the picture inlined as base64 (``data``: its PNG bytes, when already
+    drawn), or '' when there is nothing to draw."""
+    data = data or first_difference_png(verdicts)
     if data is None:
         return ""
     encoded = base64.b64encode(data).decode("ascii")

@@ -88,7 +88,7 @@ class Recorder:
 
     def record(self, student, assignment, notebooks, decided, when=None):
         """nbgrader autograde of one submission, writing the trusted verdicts ``decided``
-        ({notebook: {grade_id: (score, report)}}) and, in a scratch course, the submission
+        ({notebook: {grade_id: (score, report, picture)}}) and, in a scratch course, the submission
         time ``when``; returns None, or nbgrader's error text."""
         self.submit(student, assignment, notebooks, when)
         keys = [(student, assignment, name) for name in decided]
