@@ -68,11 +68,9 @@ def picture(verdicts, png=None):
     trusted judge already holds (``png``: that drawing, when already made); '' when nothing
     can be drawn."""
     try:
-        image = pictures.html_img(verdicts, png)
+        return pictures.html_figure(verdicts, png)
     except Exception:  # noqa: BLE001 - a picture is a bonus; the table says it all
         return ""
-    return f"<figure>{image}<figcaption>A failing case: expected, yours, and " \
-           f"where they differ.</figcaption></figure>" if image else ""
 
 
 def page(student, assignment, notebook, entries, manual, notes, error=None):

@@ -24,13 +24,13 @@ from traitlets import Unicode
 
 from nbgrader.preprocessors import DeduplicateIds, Execute, NbGraderPreprocessor
 
+from ..diagnosis import pictures
 from ..diagnosis.tasks import TASKS
 from ..judge import Run, course_secret, grade_notebook
 
 # (student, assignment, notebook) -> {grade_id: (score, report, picture PNG or None)}: verdicts
 # conv-grader has already decided with the same engine, so recording them does not judge twice.
 DECIDED = {}
-PICTURE_CAPTION = "A failing case: expected, yours, and where they differ."
 
 
 def use_trusted_grading(c):
@@ -107,8 +107,9 @@ class TrustedTests(NbGraderPreprocessor):
             # The picture the feedback page shows, between the report and the score (which
             # nbgrader reads from the execute_result; a display_data does not change it).
             picture = [new_output("display_data", data={
+                "text/html": pictures.html_figure((), drawn[0]),
                 "image/png": base64.b64encode(drawn[0]).decode("ascii"),
-                "text/plain": PICTURE_CAPTION})] if drawn and drawn[0] else []
+                "text/plain": pictures.CAPTION})] if drawn and drawn[0] else []
             cell.outputs = [new_output("stream", name="stdout", text=report + "\n"), *picture,
                             new_output("execute_result", data={"text/plain": repr(float(score))},
                                        execution_count=None)]
