@@ -27,6 +27,7 @@ from nbgrader.preprocessors import DeduplicateIds, Execute, NbGraderPreprocessor
 from ..diagnosis import pictures
 from ..diagnosis.tasks import TASKS
 from ..judge import Run, course_secret, grade_notebook
+from .course import with_header_footer
 
 # (student, assignment, notebook) -> {grade_id: (score, report, picture PNG or None)}: verdicts
 # conv-grader has already decided with the same engine, so recording them does not judge twice.
@@ -122,7 +123,8 @@ class TrustedTests(NbGraderPreprocessor):
         coursedir = CourseDirectory(config=self.config)
         source = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
         submitted = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
-        course_nb = nbformat.read(str(source / f"{notebook}.ipynb"), as_version=4)
+        course_nb = with_header_footer(nbformat.read(str(source / f"{notebook}.ipynb"),
+                                                     as_version=4), self.config, coursedir.root)
         path = submitted / f"{notebook}.ipynb"
         seed = self.seed if self.seed is not None else course_secret(coursedir.root)
         run = Run(seed, assignments=(assignment,), books={assignment: {notebook: course_nb}})
