@@ -6,6 +6,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from nbgrader.validator import Validator
 
 from grader.gradebook import WorkWouldBeLost, load, nbgrader_api, nbgrader_config, release
 from grader.diagnosis.tasks import ASSIGNMENTS
@@ -184,6 +185,11 @@ def test_untouched_release_runs_top_to_bottom_with_friendly_messages(path):
         if _nbgrader(cell).get("grade") and _nbgrader(cell).get("points"):
             assert [e.ename for e in errors] == ["NotPassingYet"]
             assert "public cases" in errors[0].evalue
+            # Validate shows the traceback cut to its width: the sentence stays whole.
+            shown = Validator()._indent("\n".join(errors[0].traceback)).splitlines()
+            said = shown[next(i for i, line in enumerate(shown) if "NotPassingYet:" in line):]
+            assert not any(line.endswith("...") for line in said), said
+            assert " ".join(" ".join(said).split()).endswith(" ".join(errors[0].evalue.split()))
         else:
             assert not errors, f"{path.name}: {errors[0].ename}: {errors[0].evalue}"
 
