@@ -1,6 +1,8 @@
 """The course notebooks: they run, their release is current, and nbgrader's own
 autograde gives the solutions full marks and the untouched release zero."""
 
+import os
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -273,3 +275,22 @@ def test_notebooks_4_and_5_give_hints_grade_and_the_model_answers(assignment):
     solution = nbformat.read(str(REPO / "solutions" / assignment / path.name), as_version=4)
     answers = [c for c in solution.cells if (_nbgrader(c).get("grade_id") or "").startswith("question_")]
     assert answers and all(len(c.source.split()) > 40 for c in answers)  # a model answer, not a stub
+
+
+def test_validate_prints_the_whole_sentence_and_no_warning(tmp_path):
+    """`nbgrader validate` in the course, as a student runs it on unfinished work: each failing
+    test cell's sentence whole, and no warning (ipykernel warns of a kernel on plain TCP)."""
+    import subprocess
+    import sys
+
+    work = tmp_path / "conv_forward.ipynb"
+    shutil.copy(load_sample_class_builder().EXAMPLES / "ben" / "01_conv_forward"
+                / "conv_forward.ipynb", work)
+    bin_dir = Path(sys.executable).parent
+    result = subprocess.run([str(bin_dir / "nbgrader"), "validate", str(work)], cwd=REPO,
+                            capture_output=True, text=True, timeout=600,
+                            env={**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"})
+    said = result.stdout + result.stderr
+    assert "VALIDATION FAILED" in said
+    assert "(check_conv_forward shows them too)" in said  # the sentence's end, not cut off
+    assert "WARNING" not in said and "Warning:" not in said, said
