@@ -330,6 +330,22 @@ def _late_section(late):
     return "\n".join(parts)
 
 
+def _glance(data, late):
+    """The few numbers to read first."""
+    top = [m for m in ranked_mistakes(data) if m[3] != NOT_IMPLEMENTED][:3]
+    items = [f"{html.escape(a)}: mean {statistics.mean(w['scores'].values()):.1f} of "
+             f"{w['max']:g} points" for a, w in sorted(data.assignments.items())]
+    if top:
+        items.append("most common mistakes: " + "; ".join(
+            f"<code>{html.escape(f)}</code>: {html.escape(k)} ({len(s)})"
+            for _a, _nb, f, k, s in top))
+    items.append(f"{len({s for s, *_ in data.stopped})} students hit a limit, crashed or "
+                 f"could not be graded somewhere" if data.stopped else "no limit hit, no crash")
+    if late is not None:
+        items.append(f"{sum(x.seconds_late > 0 for x in late)} late submissions")
+    return "<h2>At a glance</h2><ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
+
+
 def _duration(seconds):
     days, rest = divmod(int(seconds), 86400)
     hours, rest = divmod(rest, 3600)
@@ -345,7 +361,7 @@ def html_page(results, late=None, similarity_html="", data=None):
     body = [f"<h1>Class report: {len(results)} students</h1>",
             "<p class='muted'>Built from the graded results (nothing was graded again). "
             "Scores are the autograded test cells; written answers are not included.</p>",
-            _mistake_section(data), _score_section(data), _trouble_section(data),
+            _glance(data, late), _mistake_section(data), _score_section(data), _trouble_section(data),
             _late_section(late), similarity_html or NO_SIMILARITY]
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Class report</title>"
             f"<style>{STYLE}</style></head><body>" + "\n".join(body) + "</body></html>")
