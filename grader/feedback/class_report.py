@@ -158,6 +158,9 @@ def _histogram(ax, values, top, title):
     ax.set_xlabel("points", fontsize=8)
     ax.set_ylabel("students", fontsize=8)
     ax.tick_params(labelsize=7)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # students come whole
 
 
 @dataclass
