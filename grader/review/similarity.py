@@ -8,9 +8,10 @@ from the fingerprints, so two students are never alike for what they were handed
 copydetect does the comparing (winnowed k-gram fingerprints of the tokenised code, with
 names and strings replaced by placeholders, so renaming variables hides nothing, and a set of
 fingerprints, so reordering functions hides nothing). A pair is flagged when the share of
-each one's code found in the other is at least the threshold. Short naive loops look alike
-by nature; DEFAULT_THRESHOLD is calibrated on independently written correct solutions
-(tests/test_similarity.py) so that they are not flagged.
+one's own code found in the other's is at least the threshold (so a student who copied one
+function of three is flagged too). Short naive loops look alike by nature; DEFAULT_THRESHOLD
+is calibrated on independently written correct solutions (tests/test_similarity.py) so that
+they are not flagged.
 """
 
 import copy
@@ -23,20 +24,20 @@ from urllib.parse import quote
 
 from ..diagnosis.notebook_code import read, student_cells
 
-# Share of each one's own code that the other has too. Independent correct solutions of
-# notebook 01 (tests/independent_solutions.py) reach 0.77: two students who follow the
-# template's hints write the same four loops. Copies with renamed variables and moved
-# helpers score 0.95 and more (tests/test_similarity.py).
+# Share of one's own code that the other has too. Independent correct solutions of notebook
+# 01 (tests/independent_solutions.py) reach 0.77: two students who follow the template's
+# hints write the same four loops. Copies with renamed variables and moved helpers, and a
+# function copied alone, score 0.95 and more (tests/test_similarity.py).
 DEFAULT_THRESHOLD = 0.85
 NOISE = 25  # copydetect's defaults: k-grams shorter than this are never matched,
 GUARANTEE = 30  # and a match this long (of the filtered code) is always found
-MIN_PRINTS = 10  # fingerprints: less own code than this (a stub, a line or two) is not compared
+MIN_PRINTS = 40  # fingerprints: less own code than this (stubs, a few lines) is not compared
 PAGES = "similarity"  # OUT/similarity/: one side-by-side page per flagged pair
 
 
 @dataclass
 class Pair:
-    """Two students' own code in one notebook, alike by ``share`` (the smaller of the two
+    """Two students' own code in one notebook, alike by ``share`` (the larger of the two
     shares of own code the other has too)."""
 
     first: str
@@ -50,7 +51,7 @@ class Pair:
 
     @property
     def share(self):
-        return min(self.shares)
+        return max(self.shares)
 
     @property
     def page(self):
@@ -153,7 +154,7 @@ def compare_class(works, templates, threshold=DEFAULT_THRESHOLD):
             if common < threshold / 2 * min(len(a.hashes), len(b.hashes)):
                 continue
             _overlap, shares, slices = compare_files(a, b)
-            if min(shares) >= threshold:
+            if max(shares) >= threshold:
                 flagged.append(Pair(first, second, *key, tuple(float(s) for s in shares),
                                     a.raw_code, b.raw_code, slices))
     return sorted(flagged, key=lambda p: (-p.share, p.assignment, p.first, p.second))
@@ -205,9 +206,9 @@ def write_pages(out, pairs, write):
 def report_section(pairs, threshold=DEFAULT_THRESHOLD, compared=None):
     """The class report's section on the flagged ``pairs`` (pages in similarity/)."""
     parts = ["<h2>Similar code</h2>",
-             f"<p class='muted'>Pairs whose own code (the course's code left out) is at least "
-             f"{threshold:.0%} alike both ways, names and order ignored. A reason to look, not "
-             f"a finding: see the README.</p>"]
+             f"<p class='muted'>Pairs where at least {threshold:.0%} of one student's own code "
+             f"(the course's code left out) is found in the other's, names and order ignored. "
+             f"A reason to look, not a finding: see the README.</p>"]
     if compared is not None:
         parts.append(f"<p class='muted'>{compared} students' notebooks compared.</p>")
     if not pairs:
