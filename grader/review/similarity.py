@@ -32,6 +32,7 @@ DEFAULT_THRESHOLD = 0.85
 NOISE = 25  # copydetect's defaults: k-grams shorter than this are never matched,
 GUARANTEE = 30  # and a match this long (of the filtered code) is always found
 MIN_PRINTS = 40  # fingerprints: less own code than this (stubs, a few lines) is not compared
+MAX_CODE = 50_000  # characters of own code compared (a course solution has a few thousand)
 PAGES = "similarity"  # OUT/similarity/: one side-by-side page per flagged pair
 
 
@@ -98,8 +99,10 @@ def template_code(notebook):
 
 
 def own_code(submission, template):
-    """A student's own code in ``submission``: solution cells and added code cells, as text."""
-    return "\n\n".join(source for _cell, source in student_cells(submission, template))
+    """A student's own code in ``submission``: solution cells and added code cells, as text,
+    at most MAX_CODE characters of it (a notebook padded with megabytes of code costs no
+    more to compare than an honest one)."""
+    return "\n\n".join(source for _cell, source in student_cells(submission, template))[:MAX_CODE]
 
 
 def course_templates(release, books):
