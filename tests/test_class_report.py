@@ -191,3 +191,19 @@ def test_limits_crashes_and_late_submissions_are_listed(tmp_path):
                            }.pop()
     without = html.unescape(class_report.write(tmp_path, [slow], None).read_text())
     assert "No gradebook was found" in without
+
+
+def test_one_mistake_is_one_row_whatever_the_numbers_of_each_case(tmp_path):
+    from grader.feedback import Row
+
+    def student(name, error):
+        text = (f"conv_backward_naive: 3/14 cases passed (see the failing cases below)\n"
+                f"  likely mistake: dx is a float32 array (rel_error {error}; the cases need "
+                f"< 1e-07). Fix: keep float64 throughout")
+        key = ("02_conv_backward", "conv_backward", "test_conv_backward")
+        return StudentResult(name, rows=[Row(name, *key, 3.21, 15.0, "graded")],
+                             reports={key: text})
+
+    class_report.write(tmp_path, [student("ann", "4e-02"), student("bob", "3e-02")])
+    assert mistakes_in(tmp_path) == {("conv_backward_naive", "dx is a float32 array"):
+                                     {"ann", "bob"}}

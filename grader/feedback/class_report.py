@@ -35,6 +35,7 @@ HEADLINE = re.compile(r"^(?P<function>\w+): (?P<passed>\d+)/(?P<total>\d+) cases
 CASE = re.compile(r"^  ✗ (?P<label>(?:public|hidden) \d+): (?P<params>.*)$")
 MISTAKE = re.compile(r"likely mistake: (?P<name>[^.]+)\.")
 RAISED = re.compile(r"raised (?P<type>\w+):")
+NUMBERED = re.compile(r"\s*\([^()]*\d[^()]*\)")  # "(rel_error 4e-02; ...)", "(int64)"
 # A case's settings as Case.describe() writes them: "stride 2, pad 1, dilation 2, pool 2x3".
 SETTING = re.compile(r"(?P<key>[a-z_]+) (?P<value>[\w.]+)")
 
@@ -75,7 +76,7 @@ def read_report(text):
     reading = TaskReading(head["function"], int(head["passed"]), int(head["total"]))
     if reading.passed == reading.total:
         return reading
-    named = list(dict.fromkeys(m["name"].strip() for m in MISTAKE.finditer(text)))
+    named = list(dict.fromkeys(_kind(m["name"]) for m in MISTAKE.finditer(text)))
     reading.kinds = named or [_failure_kind(text)]
     for line in lines:
         case = CASE.match(line)
@@ -84,6 +85,12 @@ def read_report(text):
                 {m["key"]: m["value"] for m in SETTING.finditer(case["params"])})
     reading.stopped = [heading for words, heading in LIMITS if words in text]
     return reading
+
+
+def _kind(name):
+    """A named mistake without the numbers of one student's case ("dx is a float32 array
+    (rel_error 4e-02; ...)"), so everyone who made it is counted under one name."""
+    return " ".join(NUMBERED.sub("", name).split())
 
 
 def _failure_kind(text):
