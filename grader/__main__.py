@@ -143,10 +143,13 @@ def _report(args):
     from .gradebook import load
     from .schedule import NOTHING_GRADED, NoRun, compare_submissions, write_report
 
+    db = args.db
+    if db is None and not (Path(args.out) / "gradebook.db").is_file():
+        db = load(args.course).db_url  # a run on the course's own submitted/ recorded there
     try:  # the similarity section needs the class's notebooks
         similar = compare_submissions(args.submissions, load(args.course)) \
             if args.submissions else None
-        path = write_report(args.out, args.db, similar=similar)
+        path = write_report(args.out, db, similar=similar)
     except (NoRun, *NOTHING_GRADED) as error:
         print(f"report: {error}", file=sys.stderr)
         return 2
@@ -177,7 +180,7 @@ def _review_commands(commands, where):
                                  help="the class report of an autograde run, again")
     report.add_argument("out", help="the OUT folder of a conv-grader autograde run")
     report.add_argument("--db", default=None, help="the run's gradebook URL, for lateness "
-                        "(default: OUT/gradebook.db when there is one)")
+                        "(default: OUT/gradebook.db when there is one, else the course's)")
     report.add_argument("--submissions", default=None, help="the SUBMISSIONS the run graded: "
                         "with it, the report has the similarity check too")
     report.set_defaults(run=_report)
@@ -187,8 +190,8 @@ def _review_commands(commands, where):
     similar.add_argument("--out", required=True, help="where similarity/ (pages) goes")
     similar.add_argument("--assignment", default=None, help="compare only this assignment")
     similar.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
-                         help="share of each one's own code found in the other's, from 0 to 1 "
-                         f"(default {DEFAULT_THRESHOLD}: independent solutions stay below)")
+                         help="share of one student's own code found in the other's, from 0 "
+                         f"to 1 (default {DEFAULT_THRESHOLD}: independent solutions stay below)")
     similar.set_defaults(run=_similarity)
 
 
