@@ -82,6 +82,7 @@ def _autograde(args):
     print(f"\n{len(results)} students graded{resumed} in {time.perf_counter() - started:.1f} s "
           f"(hidden cases {source}){some_not}")
     print(f"grades: {Path(args.out) / 'grades.csv'}\nfeedback: {Path(args.out) / 'feedback'}/")
+    print(f"class report: {Path(args.out) / 'report.html'}")
     if some_not:
         print(f"\n{not_graded.read_text(encoding='utf-8')}(this list: {not_graded})")
     unjudged = [r for r in results if r.broken]
