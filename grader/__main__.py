@@ -8,6 +8,10 @@
   demo                            grade the bundled sample class in examples/
   progress [FOLDER]               a self-learner's notebooks (default notebooks/) graded
                                   in the sandbox, as one table; no course set-up needed
+  report OUT                      the class report of an autograde run into OUT (again):
+                                  mistakes, scores, limits, lateness; nothing regraded
+  similarity SUBMISSIONS --out D  pairs of students whose own code is unusually alike,
+                                  side by side (code read as text, never run)
 
 The course is the one nbgrader uses from the working directory (its nbgrader_config.py),
 or the folder given with --course DIR.
@@ -83,6 +87,7 @@ def _autograde(args):
     if args.cluster is None:  # each cluster machine has its own, said on its pages
         print(f"isolation: {isolation_description(args.unsafe_no_sandbox)}")
     print(f"grades: {Path(args.out) / 'grades.csv'}\nfeedback: {Path(args.out) / 'feedback'}/")
+    print(f"class report: {Path(args.out) / 'report.html'}")
     if some_not:
         print(f"\n{not_graded.read_text(encoding='utf-8')}(this list: {not_graded})")
     unjudged = [r for r in results if r.broken]
@@ -183,6 +188,62 @@ def _progress(args):
     print(f"hidden cases drawn with seed {seed}: `conv-grader progress {args.folder} --seed {seed}` "
           f"draws the same ones again")
     return 0
+
+
+def _report(args):
+    from .gradebook import load
+    from .schedule import NOTHING_GRADED, NoRun, compare_submissions, write_report
+
+    db = args.db
+    if db is None and not (Path(args.out) / "gradebook.db").is_file():
+        db = load(args.course).db_url  # a run on the course's own submitted/ recorded there
+    try:  # the similarity section needs the class's notebooks
+        similar = compare_submissions(args.submissions, load(args.course)) \
+            if args.submissions else None
+        path = write_report(args.out, db, similar=similar)
+    except (NoRun, *NOTHING_GRADED) as error:
+        print(f"report: {error}", file=sys.stderr)
+        return 2
+    print(f"class report: {path}")
+    return 0
+
+
+def _similarity(args):
+    from .schedule import NOTHING_GRADED, similarity_check
+
+    try:
+        pairs, index = similarity_check(args.submissions, args.course_dir, args.out,
+                                        args.assignment, args.threshold)
+    except NOTHING_GRADED as error:
+        print(f"similarity: {error}", file=sys.stderr)
+        return 2
+    for pair in pairs:
+        print(f"{pair.first} and {pair.second}, {pair.assignment}/{pair.notebook}: "
+              f"{pair.shares[0]:.0%} / {pair.shares[1]:.0%} alike")
+    print(f"{len(pairs)} pair{'' if len(pairs) == 1 else 's'} flagged; side by side: {index}")
+    return 0
+
+
+def _review_commands(commands, where):
+    from .review import DEFAULT_THRESHOLD
+
+    report = commands.add_parser("report", parents=[where],
+                                 help="the class report of an autograde run, again")
+    report.add_argument("out", help="the OUT folder of a conv-grader autograde run")
+    report.add_argument("--db", default=None, help="the run's gradebook URL, for lateness "
+                        "(default: OUT/gradebook.db when there is one, else the course's)")
+    report.add_argument("--submissions", default=None, help="the SUBMISSIONS the run graded: "
+                        "with it, the report has the similarity check too")
+    report.set_defaults(run=_report)
+    similar = commands.add_parser("similarity", parents=[where],
+                                  help="pairs of students whose own code is unusually alike")
+    similar.add_argument("submissions", help="SUBMISSIONS folder (or zip with --assignment)")
+    similar.add_argument("--out", required=True, help="where similarity/ (pages) goes")
+    similar.add_argument("--assignment", default=None, help="compare only this assignment")
+    similar.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
+                         help="share of one student's own code found in the other's, from 0 "
+                         f"to 1 (default {DEFAULT_THRESHOLD}: independent solutions stay below)")
+    similar.set_defaults(run=_similarity)
 
 
 def _release(args):
@@ -291,13 +352,15 @@ def build_parser():
     demo.add_argument("--no-progress", action="store_true")
     _unsafe_option(demo)
     demo.set_defaults(run=_demo)
+    _review_commands(commands, where)
     return parser
 
 
 def main(argv=None):
     os.environ["PATH"] = environment_path()  # nbgrader runs `alembic` as a subprocess
     args = build_parser().parse_args(argv)
-    if args.command not in ("demo", "export", "progress"):  # these load a course where they need one
+    # The demo grades the sample class here; the others load a course where they need one.
+    if args.command not in ("demo", "export", "progress", "report"):
         from .gradebook import load
 
         args.course_dir = load(args.course)  # the course, read once

@@ -159,6 +159,12 @@ def test_lateness_collected_lets_the_copy_decide_and_bad_timestamps_are_flagged(
     assert "\x1b" not in printed and "\x1b" not in page(out, "junk")
     rows = (out / "grades.csv").read_text().splitlines()[1:]
     assert {r.split(",")[4] for r in rows if ",test_" in r} == {"5.0"}  # full marks for all
+    # The class report lists them as the gradebook has them: late, each by a day or more.
+    late = (out / "report.html").read_text().split("<h2>Late submissions</h2>")[1]
+    late = late.split("<h2>")[0]
+    for student in ("early", "big", "junk", "ahead"):
+        assert f"<tr><td>{student}</td><td>03_pooling</td>" in late
+    assert late.count("<td>1 d") == 4
 
 
 def test_lateness_timestamp_takes_a_usable_timestamp_and_never_an_unusable_one(tmp_path,

@@ -12,10 +12,11 @@ GRADER = Path(__file__).resolve().parent.parent / "grader"
 # Which rooms each room may import (besides itself). The order is the README's: the command
 # line drives schedule/, which uses every room below it; nothing imports upwards.
 ALLOWED = {
-    "schedule": {"gradebook", "judge", "feedback", "collect", "sandbox", "diagnosis"},
+    "schedule": {"gradebook", "judge", "feedback", "review", "collect", "sandbox", "diagnosis"},
     "gradebook": {"judge", "diagnosis"},
     "judge": {"feedback", "sandbox", "diagnosis"},
     "feedback": {"collect", "sandbox", "diagnosis"},
+    "review": {"collect", "diagnosis"},  # the similarity check: reads code, runs none
     "collect": set(),
     "sandbox": {"diagnosis"},
     "diagnosis": set(),

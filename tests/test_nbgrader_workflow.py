@@ -1,11 +1,13 @@
 """nbgrader's documented workflow on a course configured with the trusted judge: generate,
-release to a local exchange, fetch and submit as three students (honest, one who redefines
-``grade``, one who submits the untouched release), collect, autograde, feedback, export,
-formgrader; then ``conv-grader autograde`` on the same submissions."""
+release to a local exchange, fetch and submit as four students (honest, one who redefines
+``grade``, one who submits the untouched release, one whose kernel is flipped), collect,
+autograde, feedback, export, formgrader; then ``conv-grader autograde`` on the same
+submissions."""
 
 import csv
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -62,6 +64,9 @@ def work(fetched, student):
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if student == "honest" and grade_id in solutions:
             cell.source = solutions[grade_id]
+        if student == "flipped" and grade_id in solutions:
+            cell.source = solutions[grade_id] if grade_id != "conv_forward_naive" else \
+                build.plant(solutions[grade_id], "kernel flipped")
         if student == "cheat" and grade_id == "conv_forward_naive":
             cell.source = CHEAT + cell.source
     if student == "cheat":
@@ -98,7 +103,7 @@ def workflow(tmp_path_factory):
     write_config(root, exchange)
     nbgrader("generate_assignment", ASSIGNMENT, cwd=root)
     nbgrader("release_assignment", ASSIGNMENT, cwd=root)
-    students = ("honest", "cheat", "eve")
+    students = ("honest", "cheat", "eve", "flipped")
     for student in students:
         home = top / student
         home.mkdir()
@@ -107,14 +112,15 @@ def workflow(tmp_path_factory):
         work(home / ASSIGNMENT / f"{NOTEBOOK}.ipynb", student)
         nbgrader("submit", ASSIGNMENT, cwd=home, user=student)
     nbgrader("collect", ASSIGNMENT, cwd=root)
-    nbgrader("autograde", ASSIGNMENT, cwd=root)
+    autograde_log = nbgrader("autograde", ASSIGNMENT, cwd=root)
     db_url = f"sqlite:///{root / 'gradebook.db'}"
     after_nbgrader = gradebook_scores(db_url)
     nbgrader("generate_feedback", ASSIGNMENT, cwd=root)
     nbgrader("release_feedback", ASSIGNMENT, cwd=root)
     nbgrader("fetch_feedback", ASSIGNMENT, cwd=top / "cheat", user="cheat")
     nbgrader("export", cwd=root)
-    return {"root": root, "top": top, "db_url": db_url, "nbgrader": after_nbgrader}
+    return {"root": root, "top": top, "db_url": db_url, "nbgrader": after_nbgrader,
+            "autograde_log": autograde_log}
 
 
 def test_nbgrader_autograde_uses_the_trusted_judge(workflow):
@@ -134,7 +140,33 @@ def test_feedback_and_export_carry_the_trusted_scores(workflow):
     assert "cases passed" in feedback and "not implemented yet" in feedback
     with open(workflow["root"] / "grades.csv", newline="") as handle:
         exported = {row["student_id"]: float(row["raw_score"]) for row in csv.DictReader(handle)}
+    assert 0 < exported.pop("flipped") < 10
     assert exported == {"honest": 10.0, "cheat": 0.0, "eve": 0.0}
+
+
+def test_nbgrader_feedback_shows_the_picture_and_no_hidden_test_text(workflow):
+    """nbgrader's own feedback page has what conv-grader's page has: the report and the
+    picture of a failing case; and nothing of the instructor's."""
+    pages = {s: (workflow["root"] / "feedback" / s / ASSIGNMENT / f"{NOTEBOOK}.html").read_text()
+             for s in ("honest", "cheat", "eve", "flipped")}
+    assert "likely mistake: kernel flipped" in pages["flipped"]
+    assert pages["flipped"].count("data:image/png;base64,") == 1  # the failing task, drawn
+    assert "expected, yours, and where they differ" in pages["flipped"]
+    assert "data:image/png;base64," not in pages["honest"]  # every case passed: nothing to draw
+    for page in pages.values():
+        assert "HIDDEN TESTS" not in page and "INSTRUCTOR" not in page
+
+
+def test_a_clean_autograde_prints_no_warning(workflow):
+    """No checksum warning for an untouched cell (a test cell whose release differed from
+    its source gave one for every student), and no other warning from nbgrader, except for
+    the cheat, whose duplicated test cell nbgrader rightly warns about."""
+    sections = re.split(r"SubmittedAssignment<\S+ for (\w+)>", workflow["autograde_log"])
+    said = dict(zip(sections[1::2], sections[2::2]))
+    assert set(said) == {"honest", "cheat", "eve", "flipped"}
+    assert "checksum" in said["cheat"]  # the log is read as it should be
+    for student in ("honest", "eve", "flipped"):
+        assert "checksum" not in said[student] and "WARNING" not in said[student], student
 
 
 def test_regrading_gives_identical_grades_and_feedback(workflow):

@@ -1,6 +1,8 @@
 """The course notebooks: they run, their release is current, and nbgrader's own
 autograde gives the solutions full marks and the untouched release zero."""
 
+import os
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -93,6 +95,25 @@ def test_release_is_exactly_what_generate_assignment_makes(tmp_path):
         assert fresh == shipped, f"notebooks/{relative} is stale: run `make release`"
         assert not any(c.get("outputs") for c in shipped.cells), "released notebooks carry no outputs"
         assert "### BEGIN SOLUTION" not in str(shipped) and "BEGIN HIDDEN TESTS" not in str(shipped)
+
+
+def test_test_cells_hold_nothing_for_the_instructor_only():
+    """nbgrader puts a test cell's hidden-tests block back into the autograded notebook, so
+    students read it in their feedback (nbgrader #917), and a test cell whose release differs
+    from its source makes every `nbgrader autograde` warn that its checksum changed. The
+    trusted grader draws the hidden cases from the course secret: no test cell needs one."""
+    from nbgrader.utils import compute_checksum
+
+    for path in SOLUTION_NOTEBOOKS:
+        relative = path.relative_to(REPO / "solutions")
+        shipped = {_nbgrader(c).get("grade_id"): c for c in
+                   nbformat.read(str(REPO / "notebooks" / relative), as_version=4).cells}
+        for cell in nbformat.read(str(path), as_version=4).cells:
+            meta = _nbgrader(cell)
+            if meta.get("grade") and not meta.get("solution") and cell.cell_type == "code":
+                assert "HIDDEN TESTS" not in cell.source, (relative, meta["grade_id"])
+                assert compute_checksum(cell) == \
+                    _nbgrader(shipped[meta["grade_id"]])["checksum"], (relative, meta["grade_id"])
 
 
 def test_release_refuses_to_overwrite_a_notebook_holding_work(tmp_path):
@@ -259,3 +280,22 @@ def test_notebooks_4_to_6_give_hints_grade_and_the_model_answers(assignment):
     solution = nbformat.read(str(REPO / "solutions" / assignment / path.name), as_version=4)
     answers = [c for c in solution.cells if (_nbgrader(c).get("grade_id") or "").startswith("question_")]
     assert answers and all(len(c.source.split()) > 40 for c in answers)  # a model answer, not a stub
+
+
+def test_validate_prints_the_whole_sentence_and_no_warning(tmp_path):
+    """`nbgrader validate` in the course, as a student runs it on unfinished work: each failing
+    test cell's sentence whole, and no warning (ipykernel warns of a kernel on plain TCP)."""
+    import subprocess
+    import sys
+
+    work = tmp_path / "conv_forward.ipynb"
+    shutil.copy(load_sample_class_builder().EXAMPLES / "ben" / "01_conv_forward"
+                / "conv_forward.ipynb", work)
+    bin_dir = Path(sys.executable).parent
+    result = subprocess.run([str(bin_dir / "nbgrader"), "validate", str(work)], cwd=REPO,
+                            capture_output=True, text=True, timeout=600,
+                            env={**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"})
+    said = result.stdout + result.stderr
+    assert "VALIDATION FAILED" in said
+    assert "(check_conv_forward shows them too)" in said  # the sentence's end, not cut off
+    assert "WARNING" not in said and "Warning:" not in said, said

@@ -270,6 +270,17 @@ def shared_mistake(verdicts):
     return sorted(common)[0] if len(failing) > 1 and len(common) == 1 else None
 
 
+def inside_library(error_type):
+    """What to check when a function the student's line calls raised ``error_type``: the
+    arguments it passes, unless the function is one switched off for this task (the
+    sandbox's stub raises ForbiddenCall), where calling it at all is the problem."""
+    if error_type == "ForbiddenCall":
+        return ("this line calls a conv_lib function that is switched off while this task is "
+                "graded: compute it with your own code instead")
+    return ("the arguments this line passes (the right cache, in the right order, with the "
+            "shapes the function expects)")
+
+
 def judge_error(case, error_type, message, where):
     """The verdict when the function raised instead of returning."""
     if error_type == "NotImplementedError":
@@ -278,8 +289,7 @@ def judge_error(case, error_type, message, where):
     problems = [f"{where}: raised {error_type}: {message}" if where else
                 f"raised {error_type}: {message}"]
     if " -> inside " in where:
-        problems.append("where to look: the arguments this line passes: their order, their "
-                        "keywords (stride=, pad=, ...) and the shapes the function expects")
+        problems.append(f"where to look: {inside_library(error_type)}")
     if "cannot be interpreted as an integer" in message or "slice indices must be integers" in message:
         problems.append("likely mistake: output size computed with `/`, which gives a float in "
                         "Python 3. Fix: use floor division `//`, e.g. 1 + (H + 2 * pad - HH) // stride")

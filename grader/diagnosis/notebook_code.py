@@ -52,12 +52,27 @@ def own_tests(course_notebook):
             and not meta.get("solution") and meta["grade_id"].removeprefix("test_") not in TASKS]
 
 
+def _course_shape(source):
+    """A cell's code with every string literal emptied: the course's cell `NAME = ""` is
+    still the course's once a student writes their name in it."""
+    try:
+        tree = ast.parse(strip_magics(source))
+    except SyntaxError:
+        return source.strip()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            node.value = ""
+    return ast.dump(tree)
+
+
 def student_cells(submission, course_notebook, tests=None):
     """[(cell id, source)] of the solution cells and the student-added code cells,
     in notebook order. ``tests`` ({grade_id: source}, the course's): those test cells
     too, with the course's source, where the submission has them (at the end where
-    it does not)."""
-    course_sources = {cell.source.strip() for cell in course_notebook.cells}
+    it does not). A plain cell that is one of the course's, but for its strings (a
+    header's NAME = "Ada"), is the course's."""
+    course_sources = {_course_shape(cell.source) for cell in course_notebook.cells
+                      if cell.cell_type == "code"}
     tests = tests or {}
     cells, placed = [], set()
     for index, cell in enumerate(submission.cells):
@@ -72,7 +87,7 @@ def student_cells(submission, course_notebook, tests=None):
                 and meta["grade_id"] not in placed:
             placed.add(meta["grade_id"])
             cells.append((meta["grade_id"], tests[meta["grade_id"]]))
-        elif not meta and cell.source.strip() and cell.source.strip() not in course_sources:
+        elif not meta and cell.source.strip() and _course_shape(cell.source) not in course_sources:
             cells.append((f"#{index + 1} (added by you)", cell.source))
     return cells + [(g, source) for g, source in tests.items() if g not in placed]
 

@@ -84,9 +84,19 @@ def first_difference_png(verdicts):
     return png(fig) if fig is not None else None
 
 
-def html_img(verdicts):
-    """An <img> with the picture inlined as base64, or '' when there is nothing to draw."""
-    data = first_difference_png(verdicts)
+CAPTION = "A failing case: expected, yours, and where they differ."
+
+
+def html_figure(verdicts, data=None):
+    """html_img with its caption, as every feedback page shows it; '' when nothing is drawn."""
+    image = html_img(verdicts, data)
+    return f"<figure>{image}<figcaption>{CAPTION}</figcaption></figure>" if image else ""
+
+
+def html_img(verdicts, data=None):
+    """An <img> with the picture inlined as base64 (``data``: its PNG bytes, when already
+    drawn), or '' when there is nothing to draw."""
+    data = data or first_difference_png(verdicts)
     if data is None:
         return ""
     encoded = base64.b64encode(data).decode("ascii")

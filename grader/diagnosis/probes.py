@@ -444,7 +444,7 @@ def _diagnose(task, ladder, attempt):
             error_type, message, where = result.error
             return [Finding("raises", (
                 f"where to look: {where}: raised {error_type}: {message}. The error comes from "
-                f"the library, the call from your line: check the arguments it passes"))]
+                f"the library, the call from your line: {judging.inside_library(error_type)}"))]
         shapes = [(p, e.shape, a.shape) for p, (e, a) in result.wrong.items()
                   if isinstance(a, np.ndarray) and a.shape != np.shape(e)]
         size_look = rung.size_look or (parent.size_look if parent else "")

@@ -61,19 +61,18 @@ def _task_section(entry):
         )
         parts.append(f"<table><tr><th>case</th><th>parameters</th><th>what went wrong</th></tr>"
                      f"{rows}</table>")
-        parts.append(picture(verdicts))
+        parts.append(picture(verdicts, entry.get("picture")))
     return "\n".join(parts)
 
 
-def picture(verdicts):
+def picture(verdicts, png=None):
     """The first failing case drawn (expected, yours, difference), from the arrays the
-    trusted judge already holds; '' when nothing can be drawn."""
+    trusted judge already holds (``png``: that drawing, when already made); '' when nothing
+    can be drawn."""
     try:
-        image = pictures.html_img(verdicts)
+        return pictures.html_figure(verdicts, png)
     except Exception:  # noqa: BLE001 - a picture is a bonus; the table says it all
         return ""
-    return f"<figure>{image}<figcaption>A failing case: expected, yours, and " \
-           f"where they differ.</figcaption></figure>" if image else ""
 
 
 def _isolation_line(notes):

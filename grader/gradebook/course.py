@@ -87,8 +87,10 @@ class CourseDir:
         return {p.stem: p for p in sorted((self.source / assignment).glob("*.ipynb"))}
 
     def notebooks(self, assignments):
-        """{assignment: {name: notebook}} of the course, read once per run, not per student."""
-        return {assignment: {name: nbformat.read(str(p), as_version=4)
+        """{assignment: {name: notebook}} of the course, read once per run, not per student;
+        each with the course's header and footer cells, as its release has them."""
+        return {assignment: {name: with_header_footer(nbformat.read(str(p), as_version=4),
+                                                      self.config, self.root)
                              for name, p in self.notebook_paths(assignment).items()}
                 for assignment in assignments}
 
@@ -105,6 +107,27 @@ class CourseDir:
             raise CourseError(f"none of the submitted assignments {present} is an assignment "
                               f"of the course in {self.root}, which has {known}")
         return graded
+
+
+def with_header_footer(notebook, config, root):
+    """``notebook`` with the cells of the course's header and footer notebooks around it
+    (``c.IncludeHeaderFooter.header``/``footer``, relative to the course ``root``; `nbgrader
+    quickstart` sets a header whose NAME = "" cell every student fills in), as
+    generate_assignment puts them into the release: they are the course's cells, never the
+    student's."""
+    settings = config.get("IncludeHeaderFooter", {})
+    around = []
+    for which in ("header", "footer"):
+        path = settings.get(which)
+        if path and (Path(root) / path).is_file():
+            around.append(nbformat.read(str(Path(root) / path), as_version=4).cells)
+        else:
+            around.append([])
+    if not any(around):
+        return notebook
+    notebook = nbformat.from_dict(notebook)  # a copy: the source stays as read
+    notebook.cells = around[0] + notebook.cells + around[1]
+    return notebook
 
 
 def _read_config_file(config, folder):

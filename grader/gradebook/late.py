@@ -1,9 +1,11 @@
 """Late penalties, as the course configured them for nbgrader: one rule, applied by nbgrader's
 own plugin (``c.AssignLatePenalties.plugin_class``, by default LateSubmissionPlugin with its
 ``penalty_method``), so the summary, grades.csv, the feedback, Gradescope's results and
-nbgrader's gradebook take the same points off the same submission."""
+nbgrader's gradebook take the same points off the same submission; and the submission times
+and penalties a gradebook holds, which the class report lists."""
 
 import datetime
+from pathlib import Path
 
 
 def penalty_rule(config):
@@ -54,3 +56,29 @@ def apply_penalties(result, assignment, student, late_seconds, rule):
         taken = rule(student, score, late_seconds)
         if taken > 0:
             result.penalise(assignment, notebook, taken, lateness_words(late_seconds))
+
+
+def submission_times(db_url):
+    """[(student, assignment, submitted, due, seconds late, late penalty)] of every submission
+    the gradebook at ``db_url`` records, or None when it holds no gradebook (a missing sqlite
+    file is never created here)."""
+    if db_url.startswith("sqlite:///") and not Path(db_url.removeprefix("sqlite:///")).is_file():
+        return None
+    from nbgrader.api import Gradebook
+
+    gradebook = Gradebook(db_url)
+    try:
+        times = []
+        for assignment in gradebook.assignments:
+            for submission in gradebook.assignment_submissions(assignment.name):
+                times.append((submission.student.id, assignment.name,
+                              _shown(submission.timestamp), _shown(submission.duedate),
+                              float(submission.total_seconds_late),
+                              float(submission.late_submission_penalty or 0.0)))
+        return times
+    finally:
+        gradebook.close()
+
+
+def _shown(moment):
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment else "none"

@@ -15,6 +15,7 @@ are scored by nbgrader's rules (judge/own_tests.py); manually graded cells need 
 ``conv-grader autograde`` records through the same path.
 """
 
+import base64
 from pathlib import Path
 
 import nbformat
@@ -23,11 +24,13 @@ from traitlets import Unicode
 
 from nbgrader.preprocessors import DeduplicateIds, Execute, NbGraderPreprocessor
 
+from ..diagnosis import pictures
 from ..diagnosis.tasks import TASKS
 from ..judge import Run, course_secret, grade_notebook
+from .course import with_header_footer
 
-# (student, assignment, notebook) -> {grade_id: (score, report)}: verdicts conv-grader has
-# already decided with the same engine, so recording them does not judge twice.
+# (student, assignment, notebook) -> {grade_id: (score, report, picture PNG or None)}: verdicts
+# conv-grader has already decided with the same engine, so recording them does not judge twice.
 DECIDED = {}
 
 
@@ -99,9 +102,16 @@ class TrustedTests(NbGraderPreprocessor):
         for cell in nb.cells:
             if not is_test_cell(cell):
                 continue
-            score, report = decided.get(cell.metadata.nbgrader["grade_id"],
-                                        (0.0, "Not run: this test cell is not in the course's notebook."))
-            cell.outputs = [new_output("stream", name="stdout", text=report + "\n"),
+            score, report, *drawn = decided.get(
+                cell.metadata.nbgrader["grade_id"],
+                (0.0, "Not run: this test cell is not in the course's notebook."))
+            # The picture the feedback page shows, between the report and the score (which
+            # nbgrader reads from the execute_result; a display_data does not change it).
+            picture = [new_output("display_data", data={
+                "text/html": pictures.html_figure((), drawn[0]),
+                "image/png": base64.b64encode(drawn[0]).decode("ascii"),
+                "text/plain": pictures.CAPTION})] if drawn and drawn[0] else []
+            cell.outputs = [new_output("stream", name="stdout", text=report + "\n"), *picture,
                             new_output("execute_result", data={"text/plain": repr(float(score))},
                                        execution_count=None)]
             cell.execution_count = None
@@ -113,10 +123,13 @@ class TrustedTests(NbGraderPreprocessor):
         coursedir = CourseDirectory(config=self.config)
         source = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
         submitted = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
-        course_nb = nbformat.read(str(source / f"{notebook}.ipynb"), as_version=4)
+        course_nb = with_header_footer(nbformat.read(str(source / f"{notebook}.ipynb"),
+                                                     as_version=4), self.config, coursedir.root)
         path = submitted / f"{notebook}.ipynb"
         seed = self.seed if self.seed is not None else course_secret(coursedir.root)
         run = Run(seed, assignments=(assignment,), books={assignment: {notebook: course_nb}})
+        drawn = {}
         _, _, scores, reports = grade_notebook(
-            student, assignment, notebook, course_nb, path if path.exists() else None, run)
-        return {g: (scores.get(g, 0.0), reports.get(g, "")) for g in reports}
+            student, assignment, notebook, course_nb, path if path.exists() else None, run,
+            pictures=drawn)
+        return {g: (scores.get(g, 0.0), reports.get(g, ""), drawn.get(g)) for g in reports}

@@ -89,7 +89,7 @@ class Recorder:
 
     def record(self, student, assignment, notebooks, decided, when=None):
         """nbgrader autograde of one submission, writing the trusted verdicts ``decided``
-        ({notebook: {grade_id: (score, report)}}) and, in a scratch course, the submission
+        ({notebook: {grade_id: (score, report, picture)}}) and, in a scratch course, the submission
         time ``when``; returns None, or nbgrader's error text."""
         self.submit(student, assignment, notebooks, when)
         keys = [(student, assignment, name) for name in decided]
@@ -217,16 +217,26 @@ def _time(moment):
     return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment else "no time"
 
 
+def gradebook_url(course_dir, submissions, out, db_url=None):
+    """The gradebook a run records in: ``db_url`` when given, else the course's own when it
+    grades the course's submitted/ folder, else OUT/gradebook.db."""
+    if db_url:
+        return db_url
+    if Path(submissions).resolve() == course_dir.submitted.resolve():
+        return course_dir.db_url
+    return f"sqlite:///{(Path(out) / 'gradebook.db').resolve()}"
+
+
 def recorder_for(course_dir, submissions, scratch, out, db_url, graded, lateness="timestamp"):
     """Where conv-grader records its verdicts: the course's own gradebook when it grades the
     course's submitted/ folder, else a scratch course with OUT/gradebook.db (or ``db_url``);
     submission times from ``lateness`` (collect.LATENESS_SOURCES)."""
+    url = gradebook_url(course_dir, submissions, out, db_url)
     if Path(submissions).resolve() == course_dir.submitted.resolve():
-        recorder = Recorder(course_dir.root, db_url or course_dir.db_url, course_dir, lateness)
+        recorder = Recorder(course_dir.root, url, course_dir, lateness)
         recorder.check_registered(graded)
         return recorder
-    out_db = f"sqlite:///{(Path(out) / 'gradebook.db').resolve()}"
-    recorder = Recorder(Path(scratch) / "course", db_url or out_db, course_dir, lateness)
+    recorder = Recorder(Path(scratch) / "course", url, course_dir, lateness)
     recorder.prepare()
     return recorder
 

@@ -15,7 +15,7 @@ class StudentResult:
     reports: dict = field(default_factory=dict)  # (assignment, notebook, grade_id) -> text
     seconds: float = 0.0  # wall time spent grading this student
     unsandboxed: bool = False  # graded with --unsafe-no-sandbox
-    # assignment -> {notebook: {grade_id: (score, report)}}: what the gradebook records
+    # assignment -> {notebook: {grade_id: (score, report, picture)}}: what the gradebook records
     decided: dict = field(default_factory=dict)
     broken: bool = False  # grading broke down (failed_student): never kept for --resume
     resumed: bool = False  # kept from an earlier run by --resume, not graded by this one

@@ -4,7 +4,7 @@ instructor's process, a pool process or a Dask worker."""
 
 import time
 
-from ..diagnosis import notebook_code
+from ..diagnosis import notebook_code, pictures
 from ..diagnosis.checks import report
 from ..diagnosis.tasks import TASKS
 from ..feedback import Row, page
@@ -26,10 +26,12 @@ def graded_cells(notebook):
 
 
 def grade_notebook(student, assignment, name, course_nb, path, run, deadline=None,
-                   refused=None, host=None, cpu_deadline=None, page_notes=()):
+                   refused=None, host=None, cpu_deadline=None, page_notes=(), pictures=None):
     """Rows and a feedback page for one submitted (or missing, or ``refused``) notebook,
     with the scores and reports nbgrader records; ``host``: the student's StudentSandbox;
-    ``page_notes``: sentences for the page only (not the gradebook's cell reports)."""
+    ``page_notes``: sentences for the page only (not the gradebook's cell reports);
+    ``pictures``, a dict, receives {grade_id: PNG bytes} of the failing tasks the page
+    draws, for nbgrader's feedback to show the same picture."""
     cells = graded_cells(course_nb)
     manual = [(g, p) for g, p, kind in cells if kind == "manual"]
     tests = [(g, p) for g, p, kind in cells if kind == "test"]
@@ -77,8 +79,12 @@ def grade_notebook(student, assignment, name, course_nb, path, run, deadline=Non
         score = round(points[grade_id] * sum(v.passed for v in verdicts) / len(verdicts), 2)
         scores[grade_id] = score
         findings = result.findings.get(task, [])
+        drawn = drawing(verdicts)
+        if drawn is not None and pictures is not None:
+            pictures[grade_id] = drawn
         entries.append({"function": TASKS[task].function, "score": score,
-                        "max_score": points[grade_id], "verdicts": verdicts, "findings": findings})
+                        "max_score": points[grade_id], "verdicts": verdicts, "findings": findings,
+                        "picture": drawn})
         reports[grade_id] = "\n".join(
             [report(TASKS[task].function, verdicts, show_passes=False, findings=findings)] + notes)
     for grade_id, (score, text) in own_results.items():
@@ -88,6 +94,18 @@ def grade_notebook(student, assignment, name, course_nb, path, run, deadline=Non
         reports[grade_id] = "\n".join([text] + notes)
     return rows("graded", scores), page(student, assignment, name, entries, manual,
                                         notes + list(page_notes)), scores, reports
+
+
+def drawing(verdicts):
+    """PNG bytes of the first failing case (expected, yours, difference), or None when
+    every case passed or nothing can be drawn. Sealed hidden cases carry no arrays, so
+    they are never drawn."""
+    if all(v.passed for v in verdicts):
+        return None
+    try:
+        return pictures.first_difference_png(verdicts)
+    except Exception:  # noqa: BLE001 - a picture is a bonus; the report says it all
+        return None
 
 
 def grade_student(work, run, record=None):
@@ -111,15 +129,17 @@ def grade_student(work, run, record=None):
             if times and times.exchange_note:  # its exchange folder was not found plainly
                 result.warnings.append(f"{work.student}/{assignment}: {times.exchange_note}")
             for name, course_nb in run.books[assignment].items():
+                drawn = {}
                 rows, page_html, scores, reports = grade_notebook(
                     work.student, assignment, name, course_nb, work.notebooks.get((assignment, name)),
                     run, deadline, refused=work.refusal(assignment, name), host=host,
-                    cpu_deadline=cpu_deadline, page_notes=said,
+                    cpu_deadline=cpu_deadline, page_notes=said, pictures=drawn,
                 )
                 result.rows += rows
                 result.pages[(assignment, name)] = page_html
                 result.reports.update({(assignment, name, g): text for g, text in reports.items()})
-                decided[name] = {g: (scores.get(g, 0.0), text) for g, text in reports.items()}
+                decided[name] = {g: (scores.get(g, 0.0), text, drawn.get(g))
+                                 for g, text in reports.items()}
             result.decided[assignment] = decided
             if record is not None:
                 record(work, result, [assignment])

@@ -9,8 +9,9 @@ cluster (cluster.py):
 3. the instructor's process commits the student to OUT/graded.sqlite (journal.py) the
    moment the result arrives, so an interrupted run loses no finished student and
    ``--resume`` grades only the rest;
-4. at the end grades.csv and a feedback page per notebook are written from the
-   journal, each file whole or not at all (a temporary file renamed into place).
+4. at the end grades.csv, a feedback page per notebook and the class report (report.py)
+   are written from the journal, each file whole or not at all (a temporary file renamed
+   into place).
 
 A submission whose folder or file name is not a usable student id is not graded, and
 nothing of it is read; everyone else is, and OUT/not_graded.txt says where it is, why,
@@ -23,11 +24,12 @@ from pathlib import Path
 
 from ..collect import EXCHANGE, TIMESTAMP, collect_usable
 from ..feedback import write_outputs
-from ..gradebook import nbgrader_setup_once, recorder_for
+from ..gradebook import gradebook_url, nbgrader_setup_once, recorder_for
 from ..judge import Run, course_secret_made, forget_course_secret
 from ..sandbox import Limits, remove_leftovers, temporary_folder, verify
 from .journal import Journal, fingerprints
 from .local import grade_here, grade_in_pool
+from .report import similar_pairs, write_report
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,7 @@ def autograde(request, notes=None):
                 made_secret = seed if made else None
             run = Run(seed, request.limits, tuple(graded), books)
             results = _grade(works, run, request, scratch, out, committed, lateness)
+            similar = (similar_pairs(works, course, graded), len(works))  # while works exist
         except Exception:
             if not committed:  # graded no one: take back what this run made
                 if made_out is not None:
@@ -138,6 +141,9 @@ def autograde(request, notes=None):
             raise
     results.sort(key=lambda r: r.student)
     write_outputs(out, results, collection.unusable)
+    db_url = (gradebook_url(course, request.submissions, out, request.db_url)
+              if request.use_nbgrader else None)
+    write_report(out, db_url, results, similar)
     return results, seed
 
 
