@@ -19,6 +19,7 @@ import base64
 import csv
 import html
 import io
+import functools
 import re
 import statistics
 from collections import Counter, defaultdict
@@ -89,8 +90,19 @@ def read_report(text):
 
 def _kind(name):
     """A named mistake without the numbers of one student's case ("dx is a float32 array
-    (rel_error 4e-02; ...)"), so everyone who made it is counted under one name."""
-    return " ".join(NUMBERED.sub("", name).split())
+    (rel_error 4e-02; ...)"), so everyone who made it is counted under one name; a name of
+    the catalogue stays whole, numbers and all ("... (divided by count - 1)")."""
+    known = next((k for k in _catalogue_names() if name.startswith(k)), None)
+    return known or " ".join(NUMBERED.sub("", name).split())
+
+
+@functools.cache
+def _catalogue_names():
+    """The known mistakes' names, longest first (one may begin another)."""
+    from ..diagnosis.mistakes import CATALOG
+
+    return sorted({m.name for mistakes in CATALOG.values() for m in mistakes}, key=len,
+                  reverse=True)
 
 
 def _failure_kind(text):
