@@ -52,7 +52,7 @@ def apply_penalties(result, assignment, student, late_seconds, rule):
     if late_seconds <= 0:
         return
     for notebook, decided in result.decided.get(assignment, {}).items():
-        score = sum(float(s) for s, _ in decided.values())
+        score = sum(float(verdict[0]) for verdict in decided.values())  # (score, report, ...)
         taken = rule(student, score, late_seconds)
         if taken > 0:
             result.penalise(assignment, notebook, taken, lateness_words(late_seconds))
