@@ -16,7 +16,7 @@ from ..diagnosis.notebook_code import strip_magics
 from ..diagnosis.pointers import ladder_wanted
 from ..diagnosis.probes import diagnose
 from ..diagnosis.tasks import TASKS
-from ..sandbox import INPUT_CHANGED, Limits, Session, isolation_notes
+from ..sandbox import INPUT_CHANGED, UNSAFE_NOTE, Limits, Session
 from .answers import too_heavy
 
 MAX_DEATHS = 2  # after this many crashes in one task, its remaining cases are not run
@@ -161,7 +161,8 @@ def judge_notebook(prelude, cells, tasks, seed, limits=None, deadline=None, host
     session = Session(prelude, [(i, strip_magics(s)) for i, s in cells], blocked, limits,
                       deadline=deadline, host=host)
     result = NotebookResult()
-    result.notes += isolation_notes(limits.unsafe_no_sandbox)
+    if limits.unsafe_no_sandbox:
+        result.notes.append(UNSAFE_NOTE)
     calls = {task: _TaskCalls(task) for task in tasks}
     try:
         for task in tasks:

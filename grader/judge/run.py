@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from ..sandbox import Limits, isolation_notes
+from ..sandbox import UNSAFE_NOTE, Limits
 from .seeds import code_fingerprint, code_seed
 
 
@@ -31,4 +31,4 @@ class Run:
     @property
     def notes(self):
         """What every feedback page of this run says about how it was graded."""
-        return isolation_notes(self.limits.unsafe_no_sandbox)
+        return [UNSAFE_NOTE] if self.limits.unsafe_no_sandbox else []

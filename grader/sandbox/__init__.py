@@ -14,12 +14,11 @@ May import: grader.diagnosis (the worker's input and traceback helpers), conv_li
 from .cgroups import notice as cgroup_notice
 from .isolation import UNSAFE_FLAG, UNSAFE_NOTE, SandboxUnavailable
 from .isolation import describe as isolation_description
-from .isolation import page_notes as isolation_notes
 from .leftovers import remove_dead as remove_leftovers
 from .leftovers import temporary_folder
 from .sandbox import GRADING, Limits, Session, StudentSandbox, verify
 from .worker import INPUT_CHANGED
 
 __all__ = ["GRADING", "INPUT_CHANGED", "UNSAFE_FLAG", "UNSAFE_NOTE", "Limits", "SandboxUnavailable",
-           "Session", "StudentSandbox", "cgroup_notice", "isolation_description", "isolation_notes",
+           "Session", "StudentSandbox", "cgroup_notice", "isolation_description",
            "remove_leftovers", "temporary_folder", "verify"]

@@ -1,4 +1,6 @@
-"""The sandbox a worker runs in: bubblewrap (Debian's ``bubblewrap``, Flatpak's sandbox).
+"""The sandbox a worker runs in: bubblewrap (Debian's ``bubblewrap``, Flatpak's sandbox), or,
+where namespaces are refused (a default Docker container, Gradescope), container mode: the
+worker's own uid, Landlock and seccomp, which the worker applies to itself (confine.py).
 
 Inside, the worker sees a read-only Python installation, the allowed packages,
 its session's view (see worker_view) and an empty size-capped /tmp, nothing
@@ -276,13 +278,6 @@ def check():
 def describe(unsafe=False):
     """One line on how workers are isolated here, for summaries and feedback."""
     return "none: " + UNSAFE_NOTE if unsafe else DESCRIPTIONS[mode()]
-
-
-def page_notes(unsafe=False):
-    """What every feedback page of a run says about its isolation, where it is not the usual."""
-    if unsafe:
-        return [UNSAFE_NOTE]
-    return [f"Graded in {DESCRIPTIONS[CONTAINER]}."] if mode() == CONTAINER else []
 
 
 def sandbox_uid():
