@@ -120,7 +120,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="bench-class-") as scratch:
         submissions = class_of(args.copies, scratch)
         students = len(list(submissions.iterdir()))
-        print(f"grading {students} students x 5 notebooks\n")
+        print(f"grading {students} students x {sum(len(course.notebook_paths(a)) for a in course.assignments())} notebooks\n")
         if args.steps:
             spent, wall = steps(course, submissions, args.seed)
             print(f"{'step (wall time inside it, whole class, --jobs 1)':56}{'s':>7}{'calls':>7}")
