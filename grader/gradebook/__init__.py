@@ -10,7 +10,7 @@ that imports.
 from .course import EXAMPLES, REPO, CourseDir, CourseError, environment_path, load
 from .nbgrader_api import alembic_head, close_connections, nbgrader_api, nbgrader_config, \
     nbgrader_setup_once
-from .late import apply_penalties, penalty_rule, submission_times
+from .late import apply_penalties, submission_times
 from .nbgrader_judge import use_trusted_grading
 from .recorder import Recorder, gradebook_url, recorder_for
 from .release import WorkWouldBeLost, release
@@ -18,5 +18,5 @@ from .release import WorkWouldBeLost, release
 __all__ = ["EXAMPLES", "REPO", "CourseDir", "CourseError", "Recorder", "WorkWouldBeLost",
            "alembic_head", "apply_penalties", "close_connections", "environment_path",
            "gradebook_url", "load", "nbgrader_api", "nbgrader_config", "nbgrader_setup_once",
-           "penalty_rule", "recorder_for", "release", "submission_times",
+           "recorder_for", "release", "submission_times",
            "use_trusted_grading"]

@@ -46,11 +46,13 @@ def lateness_words(seconds):
     return "late by " + " ".join(parts[:2])
 
 
-def apply_penalties(result, assignment, student, late_seconds, rule):
-    """Take ``rule``'s penalty off each notebook of ``result``'s ``assignment`` graded
-    ``late_seconds`` late (a judge.StudentResult; every output follows its rows and pages)."""
+def apply_penalties(result, assignment, student, late_seconds, config):
+    """Take the penalty of the course's rule (``config``: its traitlets Config) off each
+    notebook of ``result``'s ``assignment`` graded ``late_seconds`` late (a judge.StudentResult;
+    every output follows its rows and pages)."""
     if late_seconds <= 0:
         return
+    rule = penalty_rule(config)  # only for a late submission: nbgrader's plugin, made here
     for notebook, decided in result.decided.get(assignment, {}).items():
         score = sum(float(verdict[0]) for verdict in decided.values())  # (score, report, ...)
         taken = rule(student, score, late_seconds)

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from .course import CourseError
-from .late import apply_penalties, lateness_words, penalty_rule, seconds_late
+from .late import apply_penalties, lateness_words, seconds_late
 from .nbgrader_api import generate, nbgrader_api, nbgrader_config
 from .nbgrader_judge import DECIDED
 
@@ -118,9 +118,10 @@ class Recorder:
             times = work.times.get(assignment)  # None outside nbgrader's layout: no time
             when = times.chosen(self.lateness) if times else None
             # Every output takes off what nbgrader's gradebook does, recorded there or not.
-            apply_penalties(result, assignment, work.student,
-                            self._seconds_late(work.student, assignment)(when),
-                            penalty_rule(self.course_dir.config))
+            if when is not None:  # no time, nothing late: no gradebook to read
+                apply_penalties(result, assignment, work.student,
+                                self._seconds_late(work.student, assignment)(when),
+                                self.course_dir.config)
             if assignment in work.kept_from_nbgrader:  # nbgrader would read it unbounded
                 result.warnings.append(
                     f"{work.student}/{assignment}: not recorded in the gradebook (grades.csv has "

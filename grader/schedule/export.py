@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from ..collect import StudentWork, match_upload, missing_message, take_notebook, upload_copy
-from ..gradebook import apply_penalties, penalty_rule
+from ..gradebook import apply_penalties
 from ..judge import Run, course_secret, grade_student
 from ..sandbox import Limits, temporary_folder, verify
 
@@ -49,6 +49,5 @@ def grade_upload(folder, course, student, assignment=None, seed=None, limits=Non
                   course.notebooks(graded))
         result = grade_student(work, run)
         for graded_assignment in graded:
-            apply_penalties(result, graded_assignment, student, seconds_late,
-                            penalty_rule(course.config))
+            apply_penalties(result, graded_assignment, student, seconds_late, course.config)
         return result, messages
